@@ -1,0 +1,20 @@
+#!/bin/sh
+# System data the offline defaults need: Fashion-MNIST from the Debian package dataset-fashion-mnist.
+set -u
+DIR=/usr/share/datasets/fashion-mnist
+if [ -f "$DIR/train-images-idx3-ubyte.gz" ]; then
+  echo "Fashion-MNIST found in $DIR"; exit 0
+fi
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q dataset-fashion-mnist || { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; } || exit 1
+  echo "installed dataset-fashion-mnist"
+  exit 0
+fi
+cat <<MSG
+Fashion-MNIST is not installed and this script cannot install it (needs apt-get and root). Do one of:
+  sudo apt-get install dataset-fashion-mnist          # Debian/Ubuntu
+  spae data fashion-mnist --download --root DIR       # fetch the 4 IDX files from the dataset's home,
+                                                      # then set data_root = DIR in settings.ini
+MSG
+exit 1

@@ -26,11 +26,11 @@ demo: setup
 test: setup
 	$(BIN)/python tools/check_nbdev_sync.py
 	$(BIN)/python tools/readme.py --check
-	$(BIN)/nbdev-test --n_workers 2 --timing
+	$(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/python -m pytest -q tests
 
 test-slow: setup
-	$(BIN)/nbdev-test --n_workers 1 --flags "slow"
+	$(BIN)/nbdev-test --n-workers 1 --flags "slow"
 
 readme: setup
 	$(BIN)/python tools/readme.py

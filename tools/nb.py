@@ -39,8 +39,15 @@ def execute(name, skip_flags=()):
     subprocess.run([BIN/'nbdev-export'], check=True, cwd=ROOT)
     shell = CaptureShell(path=path.parent)
     skip = set(skip_flags)
-    def preproc(cell):
-        return bool(skip & set((getattr(cell, 'directives_', {}) or {}).keys()))
+    def directives(cell):
+        "flags in the leading `#| flag` lines of a code cell"
+        out = set()
+        for line in cell.source.splitlines():
+            if not line.startswith('#|'): break
+            out.update(line[2:].split())
+        return out
+    def preproc(cell):  # True = do not execute
+        return cell.cell_type == 'code' and bool(skip & directives(cell))
     t = time.time()
     shell.run_all(nb, exc_stop=True, preproc=preproc)
     write_nb(nb, path)

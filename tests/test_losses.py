@@ -1,0 +1,114 @@
+"Bad input, signs and gradients of spae.losses (quick; random tensors only)."
+import math
+import pytest
+import torch
+from spae.losses import (LeCam, LossConfig, Discriminator, PerceptualLoss, SPAELoss, d_loss, g_adv_loss,
+                         lpips_available, minibatch_stddev, semantic_loss, weight_schedule)
+
+
+def test_semantic_loss_pulls_latent_to_target_word():
+    torch.manual_seed(1)
+    emb = torch.randn(100, 16)
+    for target in (3, 42, 99):
+        z = torch.randn(1, 1, 16, requires_grad=True)
+        opt = torch.optim.Adam([z], lr=0.1)
+        for _ in range(60):
+            loss = semantic_loss([z], emb, torch.tensor([[target]]), tau=0.5, layers=1)
+            opt.zero_grad(); loss.backward(); opt.step()
+        assert torch.cdist(z[0].detach(), emb).argmin().item() == target
+
+
+def test_semantic_loss_only_uses_first_layers():
+    emb = torch.randn(30, 8)
+    t1, t2 = torch.randn(2, 1, 8, requires_grad=True), torch.randn(2, 4, 8, requires_grad=True)
+    semantic_loss([t1, t2], emb, torch.randint(0, 30, (2, 3)), layers=1).backward()
+    assert t1.grad is not None and t2.grad is None
+    with pytest.raises(ValueError, match='layers must be in'):
+        semantic_loss([t1, t2], emb, torch.zeros(2, 3, dtype=torch.long), layers=3)
+
+
+def test_hinge_and_ns_signs():
+    assert d_loss(torch.tensor([1.0, 2.0]), torch.tensor([-1.0, -3.0])).item() == 0.0
+    assert d_loss(torch.tensor([0.5]), torch.tensor([-1.0])).item() > 0
+    assert d_loss(torch.tensor([1.0]), torch.tensor([-0.5])).item() > 0
+    assert d_loss(torch.tensor([9.0]), torch.tensor([-9.0]), 'ns').item() < 1e-3
+    assert g_adv_loss(torch.tensor([3.0])).item() < g_adv_loss(torch.tensor([-3.0])).item()
+    assert g_adv_loss(torch.tensor([3.0]), 'ns').item() < g_adv_loss(torch.tensor([-3.0]), 'ns').item()
+    with pytest.raises(ValueError, match="choose 'hinge' or 'ns'"): g_adv_loss(torch.zeros(1), 'wgan')
+
+
+def test_lecam_zero_when_outputs_agree_with_emas_positive_otherwise():
+    lc = LeCam(decay=0.99)
+    c = torch.full((8,), -0.7)
+    assert lc(c, c).item() == pytest.approx(0.0, abs=1e-10)
+    assert lc.ema_real.item() == pytest.approx(-0.7) and lc.ema_fake.item() == pytest.approx(-0.7)
+    assert lc(c + 0.5, c - 0.5, update=False).item() == pytest.approx(0.5)
+    lc(c + 2, c - 2)  # EMAs move only a little (decay 0.99)
+    assert abs(lc.ema_real.item() + 0.7 - 0.02) < 1e-5
+
+
+def test_weight_schedules_and_errors():
+    assert weight_schedule('warmup', 1.0, warmup_steps=10)(5) == 0.5
+    d = weight_schedule('decay', 2.0, decay_steps=10, start=0, final=0.0)
+    assert d(0) == 2.0 and d(10) == pytest.approx(0.0) and d(5) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='unknown schedule'): weight_schedule('linear')
+
+
+def test_discriminator_and_mbstd():
+    D = Discriminator(32, base_channels=8, mbstd_group=4)
+    x = torch.randn(6, 3, 32, 32, requires_grad=True)  # 6 is not a multiple of 4: groups of 2
+    y = D(x)
+    assert y.shape == (6,) and torch.isfinite(y).all()
+    y.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert minibatch_stddev(torch.randn(5, 2, 4, 4), 4).shape == (5, 3, 4, 4)
+    with pytest.raises(ValueError, match='power of two'): Discriminator(48)
+
+
+def test_perceptual_loss_name_and_errors():
+    p = PerceptualLoss('efficientnet', size=32)
+    assert p.name == 'efficientnet-lite0 feature distance (not LPIPS)'
+    a = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert p(a, a).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match='choose'): PerceptualLoss('vgg16')
+    if not lpips_available():
+        assert PerceptualLoss('auto', size=32).name.endswith('(not LPIPS)')
+        with pytest.raises(Exception, match='backbone weights'): PerceptualLoss('lpips')
+
+
+def test_spae_loss_all_terms_finite_and_differentiable():
+    from types import SimpleNamespace
+    torch.manual_seed(0)
+    B, V, d = 2, 20, 8
+    z = torch.randn(B, d, 8, 8, requires_grad=True)
+    recon = torch.tanh(z[:, :3].repeat_interleave(4, -1).repeat_interleave(4, -2))  # [B,3,32,32]
+    quant = SimpleNamespace(targets=[z.mean((2, 3))[:, None], z[:, :, ::4, ::4].flatten(2).transpose(1, 2)],
+                            commit_loss=0.25 * z.pow(2).mean())
+    out = SimpleNamespace(recon=recon, quant=quant, recon_prefix=recon * 0.9)
+    cfg = LossConfig.preset('paper', gan_start=0, prefix_weight=1.0, disc_channels=8, perceptual_size=32)
+    crit = SPAELoss(cfg, torch.randn(V, d))
+    x = torch.rand(B, 3, 32, 32) * 2 - 1
+    total, terms = crit.generator_loss(x, out, torch.randint(0, V, (B, 4)), step=1)
+    assert {'recon', 'commit', 'recon_prefix', 'perceptual', 'semantic', 'g_adv', 'total'} <= set(terms)
+    assert all(math.isfinite(v) for v in terms.values())
+    total.backward()
+    assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+    dl, dterms = crit.discriminator_loss(x, recon, step=1)
+    assert 'lecam' in dterms and all(math.isfinite(v) for v in dterms.values())
+    dl.backward()
+    with pytest.raises(ValueError, match='needs last_layer'):
+        SPAELoss(LossConfig.preset('paper', gan_start=0, adaptive_gan_weight=True, disc_channels=8,
+                                   perceptual_weight=0), torch.randn(V, d)).generator_loss(x, out, None, step=1)
+
+
+def test_semantic_loss_through_the_pyramid_quantizer():
+    from spae.quantizer import PyramidQuantizer, PyramidSpec
+    torch.manual_seed(0)
+    q = PyramidQuantizer(torch.randn(300, 16), PyramidSpec.preset('demo'))
+    z = torch.randn(1, 16, 8, 8, requires_grad=True)
+    opt = torch.optim.Adam([z], lr=0.05)
+    for _ in range(80):
+        qo = q(z)
+        loss = semantic_loss(qo.targets, q.embeddings, torch.tensor([[123]]), tau=0.1, layers=2, sq_norms=q.sq_norms)
+        opt.zero_grad(); loss.backward(); opt.step()
+    assert [i.flatten().tolist() for i in q(z).indices[:2]] == [[123], [123] * 4]

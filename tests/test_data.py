@@ -103,3 +103,23 @@ def test_cli(capsys, tmp_path):
     assert cli_data(['fashion-mnist', '--root', str(tmp_path)]) == 1
     assert 'apt-get install dataset-fashion-mnist' in capsys.readouterr().err
     with pytest.raises(SystemExit): cli_data(['nonsense'])
+
+
+def _shard_worker(rank, world, init, out):
+    import torch.distributed as dist
+    from spae.data import TensorImageDataset, make_loader
+    dist.init_process_group('gloo', init_method=init, rank=rank, world_size=world)
+    try:
+        ds = TensorImageDataset(torch.zeros(20, 3, 8, 8), torch.arange(20), [str(i) for i in range(20)])
+        dl = make_loader(ds, 4, seed=0)
+        dl.sampler.set_epoch(0)
+        torch.save(torch.cat([y for _, y in dl]), f'{out}/rank{rank}.pt')
+    finally: dist.destroy_process_group()
+
+
+def test_make_loader_shards_across_two_processes(tmp_path):
+    "Two real gloo ranks: each gets its own half of the data, together every item exactly once."
+    import torch.multiprocessing as mp
+    mp.spawn(_shard_worker, args=(2, f'file://{tmp_path}/init', str(tmp_path)), nprocs=2, join=True)
+    a, b = (torch.load(tmp_path/f'rank{r}.pt').tolist() for r in (0, 1))
+    assert len(a) == len(b) == 10 and not set(a) & set(b) and sorted(a + b) == list(range(20))

@@ -112,3 +112,42 @@ def test_semantic_loss_through_the_pyramid_quantizer():
         loss = semantic_loss(qo.targets, q.embeddings, torch.tensor([[123]]), tau=0.1, layers=2, sq_norms=q.sq_norms)
         opt.zero_grad(); loss.backward(); opt.step()
     assert [i.flatten().tolist() for i in q(z).indices[:2]] == [[123], [123] * 4]
+
+
+def test_spae_loss_uses_the_codebook_the_quantizer_searches():
+    "SPAELoss(model) copies model.quantizer.embeddings (normalised), so the semantic logits rank words as the quantiser does."
+    from spae.losses import semantic_logits
+    from spae.model import ModelConfig, SPAE
+    from spae.vocab import LexicalCodebook
+    torch.manual_seed(0)
+    V, d = 200, 16
+    raw = torch.randn(V, d) * torch.linspace(0.3, 5.0, V)[:, None]  # very unequal norms, like LLM embeddings
+    cb = LexicalCodebook(torch.arange(V), [f'w{i}' for i in range(V)], raw, 'toy', 'llm')
+    model = SPAE(ModelConfig.preset('demo', base_channels=8, vocab_size=0, normalize=True), cb)
+    out = model(torch.rand(3, 3, 32, 32) * 2 - 1)
+    crit = SPAELoss(LossConfig.preset('demo'), model)
+    assert crit.embeddings is model.quantizer.embeddings and crit.sq_norms is model.quantizer.sq_norms  # no stale copy
+    assert not any('encoder' in k or 'quantizer' in k for k in crit.state_dict())  # the model is not part of the loss
+    frozen = SPAELoss(LossConfig.preset('demo'), model.quantizer.embeddings)  # a tensor: a frozen copy
+    assert torch.equal(frozen.embeddings, model.quantizer.embeddings) and frozen.embeddings is not model.quantizer.embeddings
+    assert torch.allclose(crit.embeddings.norm(dim=1), torch.ones(V), atol=1e-5)
+    for layers in (1, 2, 3):
+        picked = torch.cat(out.quant.indices[:layers], 1)
+        assert torch.equal(semantic_logits(out.quant.targets, crit.embeddings, layers=layers).argmax(-1), picked)
+    assert not torch.equal(semantic_logits(out.quant.targets, raw, layers=2).argmax(-1), torch.cat(out.quant.indices[:2], 1))
+    with pytest.raises(TypeError, match='pass the model'): SPAELoss(LossConfig.preset('demo'), cb)
+    with pytest.raises(ValueError, match='model.quantizer.embeddings'):
+        semantic_loss(out.quant.targets, torch.randn(V, d + 1), torch.zeros(3, 2, dtype=torch.long))
+    total, terms = crit.generator_loss(torch.rand(3, 3, 32, 32) * 2 - 1, out, torch.randint(0, V, (3, 4)), step=0)
+    total.backward()
+    assert math.isfinite(terms['semantic']) and all(p.grad is not None for p in model.encoder.parameters())
+
+
+def test_bad_targets_and_shapes_get_clear_errors():
+    from spae.losses import reconstruction_loss
+    t = [torch.randn(2, 1, 8, requires_grad=True)]
+    emb = torch.randn(10, 8)
+    with pytest.raises(ValueError, match=r'in \[0, 10\)'): semantic_loss(t, emb, torch.tensor([[3], [10]]), layers=1)
+    with pytest.raises(ValueError, match=r'\[B=2, K\]'): semantic_loss(t, emb, torch.tensor([1, 2]), layers=1)
+    with pytest.raises(ValueError, match='differ in shape'):
+        reconstruction_loss(torch.zeros(2, 3, 32, 32), torch.zeros(2, 3, 28, 28))

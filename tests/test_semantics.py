@@ -69,3 +69,13 @@ def test_dataset_targets_cached_and_per_class():
     assert WORDS.words[t[0, 0]] in {'sandal', 'shoe'} and WORDS.words[t[1, 0]] == 'bag'
     t0 = time.time(); t2 = dataset_targets(s, ds, WORDS, k=2, verbose=False)
     assert time.time() - t0 < 1 and torch.equal(t, t2)
+
+
+def test_openclip_tag_without_weights_offline_says_what_to_download(monkeypatch):
+    "A pretrained tag whose weights are not cached: the error names the HF repo, the file and where to put it."
+    import open_clip.factory
+    def no_network(*a, **k): raise OSError('offline (test): the weights are not in the local cache')
+    monkeypatch.setattr(open_clip.factory, 'download_pretrained', no_network)  # never download, even where CI is online
+    with pytest.raises(MissingAssetError, match='not available offline') as e: OpenCLIPScorer('ViT-B-32', pretrained='openai')
+    msg = str(e.value)
+    assert 'open_clip_pytorch_model.bin' in msg and 'hf-hub:' in msg and 'clip_pretrained' in msg

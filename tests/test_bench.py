@@ -1,0 +1,56 @@
+"""spae.bench end to end: the `spae bench` command (quick sizes), the GPU script on the CPU, bad input."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+from spae.bench import GPU_NOT_MEASURED, cli_bench, format_summary
+
+ENV = {**os.environ, 'HF_HUB_OFFLINE': '1'}
+
+
+def test_quick_bench_writes_every_section(tmp_path, capsys):
+    out = tmp_path/'bench.json'
+    assert cli_bench(['--quick', '--threads', '1', '--json', str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res['quick'] is True and res['machine']['torch'] and res['command'].startswith('spae bench')
+    methods = {r['method'] for r in res['search']}
+    assert {'matmul', 'nearest_word', 'cdist_argmin', 'vector_quantize_pytorch'} <= methods
+    for r in res['search']:
+        assert r['frac_matmul'] > 0 and r['median_s'] > 0
+        assert r['peak_bytes'] >= 0, r  # measured in a fresh process
+        if r['method'] != 'matmul': assert r['agree_with_cdist'] == 1.0, r
+    assert [t['preset'] for t in res['tokenizer']] == ['demo'] and res['tokenizer'][0]['encode_images_per_s'] > 0
+    assert res['train']['images_per_s'] > 0 and res['train_rss']['peak_rss_bytes'] > 100 * 2**20
+    assert res['gpu']['status'] == GPU_NOT_MEASURED  # never pretend to have GPU numbers
+    printed = capsys.readouterr().out
+    assert 'frac_matmul' in printed and 'encode img/s' in printed and GPU_NOT_MEASURED in printed
+
+
+def test_gpu_script_runs_tiny_on_cpu(tmp_path):
+    out = tmp_path/'gpu.json'
+    env = {**ENV, 'CUDA_VISIBLE_DEVICES': ''}
+    r = subprocess.run([sys.executable, '-m', 'spae.bench', '--gpu', '--only', 'gpu', '--threads', '1', '--json', str(out)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    g = json.loads(out.read_text())['gpu']
+    assert g['tiny'] is True and g['device'] == 'cpu' and g['batch'] >= 1 and g['preset'] == 'paper'
+    assert g['flops_per_step'] > 0 and 0 < g['mfu'] and g['matmul_peak_tflops'] > 0
+    assert 'not yet measured' in g['status'] and 'not yet measured' in r.stderr  # said loudly
+    assert 'GPU training step' in r.stdout and 'MFU' in r.stdout  # the summary table
+
+
+def test_bad_section_is_a_clear_error(capsys):
+    assert cli_bench(['--only', 'search,nope']) == 2
+    assert 'unknown section' in capsys.readouterr().err
+
+
+def test_committed_results_are_complete():
+    f = Path(__file__).resolve().parents[1]/'data'/'bench.json'
+    if not f.exists(): pytest.skip('data/bench.json not committed yet')
+    res = json.loads(f.read_text())
+    assert res['quick'] is False and res['machine']['cpu']
+    assert {r['V'] for r in res['search']} >= {8192, 21185, 49152}
+    assert {r['N'] for r in res['search']} == {64 * 149, 8 * 597}
+    assert {t['preset'] for t in res['tokenizer']} == {'demo', 'paper'}
+    format_summary(res)  # the committed file still prints

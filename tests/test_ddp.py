@@ -1,0 +1,45 @@
+"""`torchrun --nproc_per_node=2` (gloo, CPU) trains like one process with the same global batch."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': '1'}
+ARGS = ['--preset', 'tiny', '--steps', '3', '--batch-size', '8', '--ckpt-every', '3', '--device', 'cpu', '--no-progress']
+
+
+def test_torchrun_two_processes_equals_one(tmp_path):
+    one, two = tmp_path/'one', tmp_path/'two'
+    p1 = subprocess.Popen([sys.executable, '-m', 'spae.train', *ARGS, '--out', str(one)], env=ENV,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p2 = subprocess.Popen([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
+                           '-m', 'spae.train', *ARGS, '--out', str(two)], env=ENV,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    o1, o2 = p1.communicate(timeout=300)[0], p2.communicate(timeout=300)[0]
+    assert p1.returncode == 0, o1
+    assert p2.returncode == 0, o2
+    s2 = json.loads((two/'summary.json').read_text())
+    assert s2['world_size'] == 2
+    la = [json.loads(l) for l in (one/'metrics.jsonl').read_text().splitlines()]
+    lb = [json.loads(l) for l in (two/'metrics.jsonl').read_text().splitlines()]
+    assert [r['step'] for r in la] == [r['step'] for r in lb] == [1, 2, 3]
+    for ra, rb in zip(la, lb):  # the 2-process log averages the ranks' terms: the same global-batch means
+        for k in ('total', 'recon', 'commit'):
+            assert abs(ra[k] - rb[k]) <= 1e-4 * max(1.0, abs(ra[k])), (k, ra, rb)
+    ma = load_file(str(one/'checkpoints'/'step_0000003'/'model.safetensors'))
+    mb = load_file(str(two/'checkpoints'/'step_0000003'/'model.safetensors'))
+    assert ma.keys() == mb.keys()
+    # Adam divides by sqrt(v): float noise in near-zero gradients moves a few weights by ~lr in early steps, so
+    # compare the two runs' distance with how far training moved the weights from their (seeded) initial values
+    from spae.core import get_settings, seed_everything
+    from spae.train import build_codebook_for, build_model, train_config
+    cfg = train_config('tiny')
+    seed_everything(cfg.seed)
+    m0 = build_model(cfg, build_codebook_for(cfg, get_settings()), get_settings()).state_dict()
+    flat = lambda sd: torch.cat([sd[k].float().flatten() for k in ma])
+    a, b, a0 = flat(ma), flat(mb), flat(m0)
+    moved, apart = (a - a0).norm(), (a - b).norm()
+    assert moved > 0.1, moved  # sanity: the initial weights are the ones the runs started from, and training moved them
+    print(f"2-process vs 1-process weights: distance {float(apart):.3g}, moved from init {float(moved):.3g}")
+    assert apart / moved < 0.02, (float(apart), float(moved))

@@ -1,0 +1,118 @@
+"""spae.train end to end with the real SPAE, SmolLM2 codebook (small vocab) and Fashion-MNIST: the CLI, NaN stop,
+checkpoint atomicity."""
+import json, math, os
+from pathlib import Path
+
+import pytest
+import torch
+
+from spae.core import seed_everything
+from spae.train import (Trainer, NonFiniteLossError, cli_train, global_batch, list_checkpoints, read_checkpoint,
+                        train_config, write_checkpoint)
+
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+
+
+def test_cli_train_tiny_end_to_end(tmp_path):
+    out = tmp_path/'run'
+    assert cli_train(['--preset', 'tiny', '--steps', '4', '--ckpt-every', '2', '--sample-every', '2',
+                      '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
+    recs = [json.loads(l) for l in (out/'metrics.jsonl').read_text().splitlines()]
+    assert [r['step'] for r in recs] == [1, 2, 3, 4]
+    assert all(math.isfinite(r['total']) and 'recon' in r and 'lr' in r for r in recs)
+    assert [p.name for p in list_checkpoints(out)] == ['step_0000002', 'step_0000004']
+    assert sorted(p.name for p in (out/'samples').glob('*.png')) == ['step_0000002.png', 'step_0000004.png']
+    tensors, state = read_checkpoint(list_checkpoints(out)[-1])
+    assert state['step'] == 4 and {'model', 'ema', 'optim', 'rng'} <= set(tensors)
+    summary = json.loads((out/'summary.json').read_text())
+    assert summary['steps'] == 4 and summary['images_per_s'] > 0
+    from spae.model import SPAE
+    m = SPAE.load(out/'tokenizer')
+    x = torch.zeros(2, 3, 32, 32)
+    assert m.decode(m.encode(x)).shape == (2, 3, 32, 32)
+    # an existing run is never overwritten silently
+    assert cli_train(['--preset', 'tiny', '--steps', '4', '--out', str(out), '--device', 'cpu', '--no-progress']) == 2
+
+
+def test_resume_continues_and_extends(tmp_path):
+    out = tmp_path/'run'
+    assert cli_train(['--preset', 'tiny', '--steps', '2', '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
+    assert cli_train(['--resume', '--steps', '3', '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
+    assert [json.loads(l)['step'] for l in (out/'metrics.jsonl').read_text().splitlines()] == [1, 2, 3]
+    with pytest.raises(FileNotFoundError, match='--resume needs'):
+        cli_train(['--resume', '--out', str(tmp_path/'nothing')])
+
+
+def _nan_dataset(cfg, bad_step):
+    "Fashion-MNIST images of the tiny preset, with the images of `bad_step`'s batch made NaN."
+    from spae.data import load_dataset
+    from spae.train import subset_dataset
+    ds = subset_dataset(load_dataset('train'), cfg.train_size, cfg.seed)
+    ds.images = ds.images.clone()
+    ds.images[global_batch(bad_step, len(ds), cfg.batch_size, cfg.seed)] = float('nan')
+    return ds
+
+
+def test_nan_loss_stops_with_named_term_and_keeps_last_checkpoint(tmp_path):
+    cfg = train_config('tiny', steps=6, ckpt_every=2, out=str(tmp_path/'run'), device='cpu')
+    t = Trainer(cfg, dataset=_nan_dataset(cfg, bad_step=3))  # the 4th step (index 3) sees NaN pixels
+    with pytest.raises(NonFiniteLossError) as e:
+        t.fit()
+    msg = str(e.value)
+    assert 'step 3' in msg and 'recon=nan' in msg and 'step_0000002' in msg, msg
+    assert [p.name for p in list_checkpoints(tmp_path/'run')] == ['step_0000002']
+    tensors, state = read_checkpoint(list_checkpoints(tmp_path/'run')[-1])
+    assert state['step'] == 2 and all(torch.isfinite(v).all() for v in tensors['model'].values())
+    last = json.loads((tmp_path/'run'/'metrics.jsonl').read_text().splitlines()[-1])
+    assert 'recon=nan' in last['error']
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    import spae.train as T
+    ckpts = tmp_path/'checkpoints'
+    good = {'model': {'w': torch.ones(3)}}
+    write_checkpoint(ckpts/'step_0000002', good, {'step': 2})
+    calls = []
+    real = T.save_file
+    def dying_save(tensors, path):  # the process "dies" after the first file of the next checkpoint
+        calls.append(path)
+        if len(calls) > 1: raise KeyboardInterrupt('killed')
+        real(tensors, path)
+    monkeypatch.setattr(T, 'save_file', dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        write_checkpoint(ckpts/'step_0000004', {'model': {'w': torch.zeros(3)}, 'ema': {'w': torch.zeros(3)}}, {'step': 4})
+    assert [p.name for p in list_checkpoints(tmp_path)] == ['step_0000002']  # the half-written one does not count
+    assert not (ckpts/'step_0000004').exists()
+    tensors, state = read_checkpoint(ckpts/'step_0000002')
+    assert state['step'] == 2 and torch.equal(tensors['model']['w'], torch.ones(3))
+    # re-saving an existing step replaces it whole
+    monkeypatch.setattr(T, 'save_file', real)
+    write_checkpoint(ckpts/'step_0000002', {'model': {'w': torch.full((3,), 7.0)}}, {'step': 2})
+    assert torch.equal(read_checkpoint(ckpts/'step_0000002')[0]['model']['w'], torch.full((3,), 7.0))
+
+
+def test_loading_uses_no_pickle(tmp_path):
+    "Checkpoints hold only safetensors and JSON files."
+    write_checkpoint(tmp_path/'checkpoints'/'step_0000001', {'model': {'w': torch.ones(1)}}, {'step': 1})
+    assert {p.suffix for p in (tmp_path/'checkpoints'/'step_0000001').iterdir()} == {'.safetensors', '.json'}
+
+
+def test_gradient_accumulation_matches_one_big_batch(tmp_path):
+    "Two micro-batches of 4 per step train like one batch of 8 (same global batch, same data order)."
+    runs = {}
+    for accum in (1, 2):
+        cfg = train_config('tiny', steps=2, grad_accum=accum, ckpt_every=0, out=str(tmp_path/f'a{accum}'), device='cpu')
+        t = Trainer(cfg)
+        t.fit()
+        runs[accum] = (t.history, {k: v.detach().clone() for k, v in t.model.state_dict().items()})
+    (h1, w1), (h2, w2) = runs[1], runs[2]
+    for r1, r2 in zip(h1, h2):
+        assert abs(r1['recon'] - r2['recon']) < 1e-5 and abs(r1['total'] - r2['total']) < 1e-4, (r1, r2)
+    apart = max(float((w1[k] - w2[k]).abs().max()) for k in w1)
+    assert apart < 5e-3, apart  # Adam amplifies float noise in near-zero gradients to at most ~lr per step
+
+
+def test_bf16_autocast_runs_on_cpu(tmp_path):
+    cfg = train_config('tiny', steps=1, ckpt_every=0, amp='bf16', out=str(tmp_path/'bf16'), device='cpu')
+    s = Trainer(cfg).fit()
+    assert math.isfinite(s['last']['total'])

@@ -24,9 +24,14 @@ def test_torchrun_two_processes_equals_one(tmp_path):
     la = [json.loads(l) for l in (one/'metrics.jsonl').read_text().splitlines()]
     lb = [json.loads(l) for l in (two/'metrics.jsonl').read_text().splitlines()]
     assert [r['step'] for r in la] == [r['step'] for r in lb] == [1, 2, 3]
-    for ra, rb in zip(la, lb):  # the 2-process log averages the ranks' terms: the same global-batch means
+    # the 2-process log averages the ranks' terms: the same global-batch means. Step 1 runs identical weights on the
+    # same images, so only the reduction order differs; after an Adam step, float noise in near-zero gradients is
+    # amplified (seen: 7e-4 relative at step 2), so later steps get a looser bound and the weight check below.
+    # A wrong split of the global batch changes the step-1 losses by far more than either bound.
+    for ra, rb in zip(la, lb):
+        tol = 1e-5 if ra['step'] == 1 else 3e-3
         for k in ('total', 'recon', 'commit'):
-            assert abs(ra[k] - rb[k]) <= 1e-4 * max(1.0, abs(ra[k])), (k, ra, rb)
+            assert abs(ra[k] - rb[k]) <= tol * max(1.0, abs(ra[k])), (k, ra, rb)
     ma = load_file(str(one/'checkpoints'/'step_0000003'/'model.safetensors'))
     mb = load_file(str(two/'checkpoints'/'step_0000003'/'model.safetensors'))
     assert ma.keys() == mb.keys()

@@ -7,7 +7,7 @@ if [ -f "$DIR/train-images-idx3-ubyte.gz" ]; then
 fi
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q dataset-fashion-mnist || { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; } || exit 1
+  apt-get install -o DPkg::Lock::Timeout=600 -y -q dataset-fashion-mnist || { apt-get -o DPkg::Lock::Timeout=600 update -q && apt-get install -o DPkg::Lock::Timeout=600 -y -q dataset-fashion-mnist; } || exit 1
   echo "installed dataset-fashion-mnist"
   exit 0
 fi

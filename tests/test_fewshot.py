@@ -1,0 +1,117 @@
+"""Few-shot classification end to end with the real SmolLM2 and the committed demo tokenizer (spae.fewshot, `spae fewshot`)."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1'}
+
+
+def fewshot(*args, timeout=900):
+    return subprocess.run([sys.executable, '-m', 'spae.cli', 'fewshot', *args, '--no-progress'], capture_output=True,
+                          text=True, cwd=ROOT, env=ENV, timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def lm():
+    from spae.llm import HFLM
+    return HFLM.load('smollm2')
+
+
+@pytest.fixture(scope='module')
+def demo():
+    from spae.fewshot import load_tokenizer_folder
+    from spae.data import fashion_mnist
+    tok = load_tokenizer_folder('demo-tokenizer')
+    data = fashion_mnist('test', size=tok.config.image_size)
+    pool = torch.cat([(data.labels == c).nonzero()[:, 0][:12] for c in range(10)])
+    return tok, data.images[pool], data.labels[pool].numpy()
+
+
+def test_two_way_episode_predicts_only_its_labels(lm, demo):
+    "A 2-way episode end to end: words of the committed tokenizer, real SmolLM2, predictions among the episode's 2 labels."
+    from spae.fewshot import PyramidWords, sample_episodes, score_episode, episode_prompt
+    tok, images, labels = demo
+    words = PyramidWords(tok, images, layers=2)
+    assert words.n_words == 5 and all(w in tok.codebook for w in words(0))
+    for e in sample_episodes(labels, 3, ways=2, shots=1, queries=4, seed=3):
+        prefix, queries, label_ids = episode_prompt(lm, e, words)
+        text = lm.detokenize(prefix)
+        assert all(f'Output: {l}' in text for l in e.labels) and text.count('Input:') == 2
+        r = score_episode(lm, e, words)
+        assert r['scores'].shape == (4, 2) and torch.isfinite(r['scores']).all()
+        assert set(r['scores'].argmax(1).tolist()) <= {0, 1} and set(r['calibrated'].argmax(1).tolist()) <= {0, 1}
+        # the truth is the class of each query image
+        assert [e.classes[p] for p in r['truth'].tolist()] == [int(labels[i]) for i, _ in e.queries]
+
+
+def test_prefix_cache_scores_equal_recomputed(lm, demo):
+    "Scores after a prefilled support prefix equal the scores with the prefix recomputed, on the real model."
+    from spae.fewshot import PyramidWords, sample_episodes, episode_prompt
+    tok, images, labels = demo
+    words = PyramidWords(tok, images, layers=3)
+    e = sample_episodes(labels, 1, ways=5, shots=2, queries=6, seed=7)[0]  # multi-token labels, 21 words per image
+    prefix, queries, label_ids = episode_prompt(lm, e, words)
+    assert any(len(l) > 1 for l in label_ids)
+    cached = lm.score(queries, label_ids, prefix=lm.prefill(prefix))
+    recomputed = lm.score(queries, label_ids, prefix=prefix)
+    assert torch.allclose(cached, recomputed, atol=1e-3), (cached - recomputed).abs().max()
+    # and both equal one plain forward pass over prefix + query + label
+    ids = torch.tensor([prefix + queries[0] + label_ids[1]])
+    with torch.no_grad(): logp = lm.model(ids).logits[0].log_softmax(-1)
+    n = len(prefix) + len(queries[0])
+    plain = sum(logp[n - 1 + t, k] for t, k in enumerate(label_ids[1]))
+    assert abs(float(plain) - float(cached[0, 1])) < 1e-3
+
+
+def test_restricted_generation_never_leaves_the_allowed_set(lm):
+    from spae.fewshot import load_tokenizer_folder
+    cb = load_tokenizer_folder('demo-tokenizer').codebook
+    allowed = cb.token_ids[::97].tolist()  # 85 codebook words
+    prompts = [lm.tokenize('The picture shows'), lm.tokenize('Input: shoe Output:')] * 4
+    outs = [lm.generate(prompts[:2], 24, allowed=allowed, temperature=t, top_k=k, seed=s)
+            for t, k, s in [(0.0, None, None), (1.0, None, 0), (2.0, None, 1), (1.0, 5, 2)]]
+    flat = [t for o in outs for row in o for t in row]
+    assert len(flat) == 4 * 2 * 24 and set(flat) <= set(allowed)
+    assert len(set(flat)) > 10  # sampling really explores the set
+    unrestricted = lm.generate(prompts[:1], 8, allowed=None)[0]
+    assert not set(unrestricted) <= set(allowed)  # without the mask the model writes other tokens: the mask is what holds
+
+
+def test_codebook_from_another_vocabulary_is_refused(lm):
+    from spae.llm import check_codebook_matches
+    from spae.vocab import LexicalCodebook
+    from spae.fewshot import load_tokenizer_folder
+    cb = load_tokenizer_folder('demo-tokenizer').codebook
+    other = LexicalCodebook(cb.token_ids + 3, cb.words, cb.embeddings, llm='other-llm', source='llm')
+    with pytest.raises(ValueError, match='another vocabulary'): check_codebook_matches(other, lm)
+
+
+def test_fewshot_command_writes_the_table(tmp_path):
+    out = tmp_path/'fewshot.json'
+    r = fewshot('--rows', 'spae-l1', 'random-5', 'oracle-5', '--ways', '2', '--shots', '1', '--episodes', '3',
+                '--queries', '4', '--pool', '12', '--json', str(out))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    rep = json.loads(out.read_text())
+    assert set(rep['rows']) == {'spae-l1', 'random-5', 'oracle-5'} and rep['cells'] == ['2-way 1-shot']
+    for row in rep['rows'].values():
+        cell = row['2-way 1-shot']
+        assert cell['queries'] == 12 and cell['episodes'] == 3
+        assert 0 <= cell['accuracy'] <= 1 and cell['ci'][0] <= cell['accuracy'] <= cell['ci'][1]
+    assert '| spae-l1 | 1 |' in r.stdout
+
+
+@pytest.mark.parametrize('args, code, message', [
+    (['--dataset', 'cifar'], 2, "unknown dataset 'cifar'"),
+    (['--llm', 'smollm3'], 3, "did you mean the packaged 'smollm2'"),
+    (['--pool', '2', '--shots', '3'], 2, 'need 4 images of each class'),
+    (['--endpoint', 'http://127.0.0.1:9/v1'], 3, 'cannot reach the LLM endpoint'),
+    (['--rows', 'spae-l9'], 2, 'unknown few-shot row'),
+])
+def test_fewshot_bad_input_is_one_clear_line(args, code, message):
+    r = fewshot('--ways', '2', '--shots', '1', '--episodes', '1', '--queries', '2', *args, timeout=300)
+    assert r.returncode == code, (r.returncode, r.stderr[-2000:])
+    assert message in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.spae-installed
 
-.PHONY: setup demo test test-slow readme clean-cache
+.PHONY: setup demo test test-slow readme clean-cache lab
 
 $(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,7 @@ test-slow: setup
 
 readme: setup
 	$(BIN)/python tools/readme.py
+
+# JupyterLab on the notebooks, with the project's environment (its kernel is .venv's python)
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=nbs

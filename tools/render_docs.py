@@ -70,6 +70,10 @@ def to_html(nb_path: Path, pages: dict, nav: list[tuple[str, str]], site: str) -
     for cell in nb['cells']:  # nbdev's processing leaves bookkeeping keys (has_sd, ...) that nbformat rejects
         for k in set(cell) - keep: del cell[k]
         cell.get('metadata', {}).pop('execution', None)
+        if cell['cell_type'] == 'markdown':  # cell options (`#| export: true`) are read by Quarto, not shown
+            lines = ''.join(cell['source']).splitlines(keepends=True)
+            while lines and lines[0].startswith('#|'): lines.pop(0)
+            cell['source'] = ''.join(lines)
     body, _ = exporter.from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4))
     def fix(m):
         attr, url = m.group(1), html.unescape(m.group(2))
@@ -79,6 +83,9 @@ def to_html(nb_path: Path, pages: dict, nav: list[tuple[str, str]], site: str) -
         if base.endswith('.html.md'): base = base[:-3]
         return f'{attr}="{html.escape(base + ("#" + frag if frag else ""), quote=True)}"'
     body = re.sub(r'(href)="([^"]*)"', fix, body)
+    # Quarto (pandoc) writes heading ids in lower case, and nbdev's links use them: do the same
+    body = re.sub(r'<(h[1-6]) id="([^"]+)"', lambda m: f'<{m.group(1)} id="{m.group(2).lower()}"', body)
+    body = re.sub(r'class="anchor-link" href="#([^"]+)"', lambda m: f'class="anchor-link" href="#{m.group(1).lower()}"', body)
     links = ''.join(f'<li><a href="{p}">{html.escape(t)}</a></li>' for p, t in nav)
     sidebar = f'<nav id="spae-sidebar" style="padding:8px 16px;border-bottom:1px solid #ddd"><ul style="display:flex;flex-wrap:wrap;gap:12px;list-style:none;margin:0;padding:0">{links}</ul></nav>'
     return re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + sidebar, body, count=1)

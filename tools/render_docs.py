@@ -67,6 +67,11 @@ def to_html(nb_path: Path, pages: dict, nav: list[tuple[str, str]], site: str) -
     exporter = HTMLExporter(template_name='lab')
     nb = json.loads(nb_path.read_text())
     keep = {'cell_type', 'source', 'metadata', 'outputs', 'execution_count', 'id', 'attachments'}
+    if nb['cells'] and nb['cells'][0]['cell_type'] == 'raw' and ''.join(nb['cells'][0]['source']).startswith('---'):
+        import yaml  # Quarto's front matter: the page's title and description, not text
+        fm = yaml.safe_load(''.join(nb['cells'][0]['source']).strip().strip('-')) or {}
+        head = f"# {fm.get('title', '')}\n\n" + (f"> {fm['description']}" if fm.get('description') else '')
+        nb['cells'][0] = {'cell_type': 'markdown', 'metadata': {}, 'source': head, 'id': 'front-matter'}
     for cell in nb['cells']:  # nbdev's processing leaves bookkeeping keys (has_sd, ...) that nbformat rejects
         for k in set(cell) - keep: del cell[k]
         cell.get('metadata', {}).pop('execution', None)

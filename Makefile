@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.spae-installed
 
-.PHONY: setup demo test test-slow readme clean-cache lab llm-server
+.PHONY: setup demo test test-slow readme clean-cache lab nbval llm-server
 
 $(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ readme: setup
 # JupyterLab on the notebooks, with the project's environment (its kernel is .venv's python)
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=nbs
+
+# every notebook under nbval, skipping the cells nbdev-test skips (nbs/conftest.py); compares the outputs it names
+nbval: setup
+	$(BIN)/python -m pytest -q --nbval-lax nbs -p no:cacheprovider

@@ -134,3 +134,10 @@ def test_missing_anchor(site, link):
     page, anchor = link.split('#')
     ids = {html.unescape(i) for i in re.findall(r'\bid="([^"]+)"', (OUT/page).read_text())}
     assert anchor in ids
+
+
+def test_the_first_page_under_nbval():
+    "`pytest --nbval-lax` (nbs/conftest.py: nbdev's skips, named outputs compared) passes on the first page."
+    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '--nbval-lax', 'nbs/index.ipynb', '-p', 'no:cacheprovider'],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0 and ' passed' in r.stdout, r.stdout[-3000:]

@@ -7,7 +7,7 @@ Docs: https://spae-dev.github.io/spae/losses.html.md"""
 # %% ../nbs/06_losses.ipynb #f826b36d
 from __future__ import annotations
 import math
-from dataclasses import dataclass, asdict, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import MissingAssetError, package_dir, require
+from .core import MissingAssetError, get_preset, require
 
 # %% auto #0
 __all__ = ['LPIPS_BACKBONES', 'semantic_logits', 'semantic_loss', 'weight_schedule', 'reconstruction_loss', 'lpips_available',
@@ -266,14 +266,12 @@ class LossConfig:
 
     @classmethod
     def preset(cls, name: str = 'demo', **overrides) -> 'LossConfig':
-        presets = {'demo': dict(),
-                   'paper': dict(perceptual_weight=0.1, gan_weight=0.1, gan_start=20_000, lecam_weight=0.001,
-                                 semantic_layers=2, disc_channels=64)}
-        if name not in presets: raise ValueError(f'unknown loss preset {name!r}; choose one of {sorted(presets)}')
+        "The loss weights of `spae.core.PRESETS[name]` with keyword overrides."
+        preset = get_preset(name)['loss']
         known = set(cls.__dataclass_fields__)
         bad = set(overrides) - known
         if bad: raise TypeError(f'unknown LossConfig field(s) {sorted(bad)}; known: {sorted(known)}')
-        return cls(**{**presets[name], **overrides})
+        return cls(**{**preset, **overrides})
 
 # %% ../nbs/06_losses.ipynb #d7902cfb
 def searched_embeddings(source) -> torch.Tensor:

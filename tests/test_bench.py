@@ -16,12 +16,18 @@ def test_quick_bench_writes_every_section(tmp_path, capsys):
     assert res['quick'] is True and res['machine']['torch'] and res['command'].startswith('spae bench')
     methods = {r['method'] for r in res['search']}
     assert {'matmul', 'nearest_word', 'cdist_argmin', 'vector_quantize_pytorch'} <= methods
-    for r in res['search']:
-        assert r['frac_matmul'] > 0 and r['median_s'] > 0
+    for r in res['search']:  # each number is what its timings say (so a wrong formula or unit fails here)
+        assert min(r['times_s']) == r['min_s'] <= r['median_s'] <= max(r['times_s'])
+        if r['method'] == 'matmul': assert r['frac_matmul'] == 1.0  # the reference against itself
         assert r['peak_bytes'] >= 0, r  # measured in a fresh process
         if r['method'] != 'matmul': assert r['agree_with_cdist'] == 1.0, r
-    assert [t['preset'] for t in res['tokenizer']] == ['demo'] and res['tokenizer'][0]['encode_images_per_s'] > 0
-    assert res['train']['images_per_s'] > 0 and res['train_rss']['peak_rss_bytes'] > 100 * 2**20
+    tok = res['tokenizer'][0]
+    assert [t['preset'] for t in res['tokenizer']] == ['demo'] and tok['tokens_per_image'] == 149
+    assert tok['encode_images_per_s'] == pytest.approx(tok['batch'] / tok['encode_s'])
+    assert tok['decode_images_per_s'] == pytest.approx(tok['batch'] / tok['decode_s'])
+    tr = res['train']
+    assert tr['images_per_s'] == pytest.approx(tr['batch'] * tr['steps_per_s']) and tr['steps_per_s'] == pytest.approx(1 / tr['step_s'])
+    assert 100 * 2**20 < res['train_rss']['peak_rss_bytes'] < 16 * 2**30  # a real process, not a unit slip
     assert res['gpu']['status'] == GPU_NOT_MEASURED  # never pretend to have GPU numbers
     printed = capsys.readouterr().out
     assert 'frac_matmul' in printed and 'encode img/s' in printed and GPU_NOT_MEASURED in printed
@@ -35,7 +41,9 @@ def test_gpu_script_runs_tiny_on_cpu(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     g = json.loads(out.read_text())['gpu']
     assert g['tiny'] is True and g['device'] == 'cpu' and g['batch'] >= 1 and g['preset'] == 'paper'
-    assert g['flops_per_step'] > 0 and 0 < g['mfu'] and g['matmul_peak_tflops'] > 0
+    # MFU is achieved FLOP/s over the measured matmul peak (both from this run); a unit slip or wrong formula fails
+    assert g['mfu'] == pytest.approx(g['flops_per_step'] * g['steps_per_s'] / (g['matmul_peak_tflops'] * 1e12), rel=1e-3)
+    assert g['mfu'] > 0
     assert 'not yet measured' in g['status'] and 'not yet measured' in r.stderr  # said loudly
     assert 'GPU training step' in r.stdout and 'MFU' in r.stdout  # the summary table
 

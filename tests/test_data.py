@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from spae.core import MissingAssetError, get_settings
-from spae.data import (cli_data, fashion_mnist, image_folder, load_dataset, make_loader, mini_imagenet,
+from spae.data import (cli_data, data_info, fashion_mnist, image_folder, load_dataset, make_loader, mini_imagenet,
                        mini_imagenet_files, mini_imagenet_rows, sample_photos, train_val_split, UnreadableImageError)
 
 
@@ -99,7 +99,10 @@ def test_load_dataset_errors(tmp_path):
 
 def test_cli(capsys, tmp_path):
     assert cli_data(['info']) == 0
-    assert 'fashion-mnist' in capsys.readouterr().out
+    fm = next(l for l in capsys.readouterr().out.splitlines() if l.startswith('fashion-mnist'))
+    assert 'found' in fm and 'MISSING' not in fm, fm  # the files are installed on this machine
+    missing = next(l for l in data_info(get_settings(data_root=str(tmp_path))) if l.startswith('fashion-mnist'))
+    assert 'MISSING' in missing and str(tmp_path) in missing and 'apt-get install' in missing, missing
     assert cli_data(['fashion-mnist', '--root', str(tmp_path)]) == 1
     assert 'apt-get install dataset-fashion-mnist' in capsys.readouterr().err
     with pytest.raises(SystemExit): cli_data(['nonsense'])

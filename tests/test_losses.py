@@ -76,29 +76,53 @@ def test_perceptual_loss_name_and_errors():
         with pytest.raises(Exception, match='backbone weights'): PerceptualLoss('lpips')
 
 
+def _toy_spae(V=40, d=16, seed=0):
+    "A real (small) SPAE on a random codebook: its forward gives real quantiser output (targets, indices, commit loss)."
+    from spae.model import ModelConfig, SPAE
+    from spae.vocab import LexicalCodebook
+    torch.manual_seed(seed)
+    cb = LexicalCodebook(torch.arange(V), [f'w{i}' for i in range(V)], torch.randn(V, d), 'toy', 'llm')
+    return SPAE(ModelConfig.preset('tiny', vocab_size=0), cb)
+
+
 def test_spae_loss_all_terms_finite_and_differentiable():
-    from types import SimpleNamespace
-    torch.manual_seed(0)
-    B, V, d = 2, 20, 8
-    z = torch.randn(B, d, 8, 8, requires_grad=True)
-    recon = torch.tanh(z[:, :3].repeat_interleave(4, -1).repeat_interleave(4, -2))  # [B,3,32,32]
-    quant = SimpleNamespace(targets=[z.mean((2, 3))[:, None], z[:, :, ::4, ::4].flatten(2).transpose(1, 2)],
-                            commit_loss=0.25 * z.pow(2).mean())
-    out = SimpleNamespace(recon=recon, quant=quant, recon_prefix=recon * 0.9)
-    cfg = LossConfig.preset('paper', gan_start=0, prefix_weight=1.0, disc_channels=8, perceptual_size=32)
-    crit = SPAELoss(cfg, torch.randn(V, d))
+    "Every term on a real SPAE forward (SAQ targets of the real quantiser, a random prefix), gradients reach the encoder."
+    model = _toy_spae()
+    B, V = 2, model.codebook.size
     x = torch.rand(B, 3, 32, 32) * 2 - 1
-    total, terms = crit.generator_loss(x, out, torch.randint(0, V, (B, 4)), step=1)
+    out = model(x, prefix_layers=2)
+    cfg = LossConfig.preset('paper', gan_start=0, prefix_weight=1.0, disc_channels=8, perceptual_size=32)
+    crit = SPAELoss(cfg, model)
+    targets = torch.randint(0, V, (B, 4))
+    total, terms = crit.generator_loss(x, out, targets, step=1)
     assert {'recon', 'commit', 'recon_prefix', 'perceptual', 'semantic', 'g_adv', 'total'} <= set(terms)
     assert all(math.isfinite(v) for v in terms.values())
+    # the terms are what they say: recon is the pixel MSE, commit the quantiser's own, the total their weighted sum
+    assert terms['recon'] == pytest.approx(float(((out.recon.detach() - x) ** 2).mean()), rel=1e-5)
+    assert terms['commit'] == pytest.approx(float(out.quant.commit_loss.detach()), rel=1e-5)
+    assert terms['recon_prefix'] == pytest.approx(float(((out.recon_prefix.detach() - x) ** 2).mean()), rel=1e-5)
     total.backward()
-    assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
-    dl, dterms = crit.discriminator_loss(x, recon, step=1)
+    grads = [p.grad for p in model.encoder.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    dl, dterms = crit.discriminator_loss(x, out.recon.detach(), step=1)
     assert 'lecam' in dterms and all(math.isfinite(v) for v in dterms.values())
     dl.backward()
     with pytest.raises(ValueError, match='needs last_layer'):
         SPAELoss(LossConfig.preset('paper', gan_start=0, adaptive_gan_weight=True, disc_channels=8,
-                                   perceptual_weight=0), torch.randn(V, d)).generator_loss(x, out, None, step=1)
+                                   perceptual_weight=0), model).generator_loss(x, out, None, step=1)
+
+
+def test_semantic_term_follows_the_quantiser_targets():
+    "The semantic term is lowest for the words the quantiser itself picked, and higher for other words."
+    model = _toy_spae(seed=1)
+    x = torch.rand(3, 3, 32, 32) * 2 - 1
+    out = model(x)
+    crit = SPAELoss(LossConfig.preset('demo', semantic_layers=1), model)  # layer 1: one token, one target per image
+    picked = out.quant.indices[0]  # [3, 1] the word layer 1 chose for each image
+    others = (picked + 1 + torch.randint(0, model.codebook.size - 1, picked.shape)) % model.codebook.size
+    _, own = crit.generator_loss(x, out, picked, step=0)
+    _, other = crit.generator_loss(x, out, others, step=0)
+    assert own['semantic'] < other['semantic'], (own['semantic'], other['semantic'])
 
 
 def test_semantic_loss_through_the_pyramid_quantizer():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from spae.metrics import cli_eval, evaluate, frechet_distance, load_for_eval, ssim
+from spae.metrics import cli_eval, eval_dataset, evaluate, frechet_distance, load_for_eval, ssim
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,15 @@ def test_cli_eval_on_a_freshly_trained_tiny_run(tmp_path):
     L = len(r['tokens_per_layer'])
     assert r['n'] == 40 and len(r['psnr']) == len(r['ssim']) == len(r['relevance']) == len(r['usage']) == L
     assert r['frechet']['name'] == 'FD-EfficientNet-Lite0, not FID' and np.isfinite(r['frechet']['value'])
-    assert 'not LPIPS' in r['perceptual']['name'] or 'LPIPS' in r['perceptual']['name']
+    # the perceptual distance is named for what it is, and its value is that network's distance on these images
+    from spae.losses import PerceptualLoss, lpips_available
+    from spae.metrics import perceptual_distance
+    expected = PerceptualLoss('lpips' if lpips_available() else 'efficientnet').name
+    assert r['perceptual']['name'] == expected and ('not LPIPS' in expected) != lpips_available()
+    model = load_for_eval(out)
+    images = torch.stack([eval_dataset(image_size=32)[i][0] for i in range(40)])
+    recon = model.decode(model.encode(images)).clamp(-1, 1)
+    assert r['perceptual']['value'] == pytest.approx(perceptual_distance(recon, images)[0], rel=1e-3)
     # a training checkpoint folder works too (raw weights)
     ck = sorted((out/'checkpoints').glob('step_*'))[-1]
     assert load_for_eval(ck, weights='raw').quantizer.spec.num_layers == L

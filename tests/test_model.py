@@ -28,7 +28,8 @@ def test_bad_images(model):
 
 def test_bad_config():
     with pytest.raises(ValueError, match='not divisible'): ModelConfig.preset('demo', image_size=30)
-    with pytest.raises(ValueError, match='choose one of'): ModelConfig.preset('tiny')
+    with pytest.raises(ValueError, match='choose one of'): ModelConfig.preset('huge')
+    assert ModelConfig.preset('tiny').base_channels == 8  # every row of spae.core.PRESETS is a model preset
     with pytest.raises(CodebookMismatchError, match='vocab_size=8192'):
         SPAE(ModelConfig.preset('demo', base_channels=8, vocab_size=8192), codebook())
 

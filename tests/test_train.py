@@ -25,7 +25,9 @@ def test_cli_train_tiny_end_to_end(tmp_path):
     tensors, state = read_checkpoint(list_checkpoints(out)[-1])
     assert state['step'] == 4 and {'model', 'ema', 'optim', 'rng'} <= set(tensors)
     summary = json.loads((out/'summary.json').read_text())
-    assert summary['steps'] == 4 and summary['images_per_s'] > 0
+    assert summary['steps'] == summary['trained_steps'] == 4
+    # images/s is what the run did: 4 steps x 8 images in the run's (rounded) seconds
+    assert summary['images_per_s'] * summary['seconds'] == pytest.approx(4 * 8, rel=0.1, abs=0.05 * summary['images_per_s'])
     from spae.model import SPAE
     m = SPAE.load(out/'tokenizer')
     x = torch.zeros(2, 3, 32, 32)
@@ -116,3 +118,42 @@ def test_bf16_autocast_runs_on_cpu(tmp_path):
     cfg = train_config('tiny', steps=1, ckpt_every=0, amp='bf16', out=str(tmp_path/'bf16'), device='cpu')
     s = Trainer(cfg).fit()
     assert math.isfinite(s['last']['total'])
+
+
+def test_paper_preset_takes_one_real_step_on_cpu(tmp_path):
+    "`spae train --preset paper` under the shipped (demo) settings.ini: model, pyramid and data all agree on 128 px."
+    from spae.core import get_settings
+    from spae.model import SPAE
+    assert get_settings().preset == 'demo'  # the settings say demo; the flag says paper
+    out = tmp_path/'paper'
+    assert cli_train(['--preset', 'paper', '--steps', '1', '--batch-size', '2', '--train-size', '2', '--sample-size', '2',
+                      '--vocab-size', '512', '--ema-decay', '0', '--num-workers', '0', '--device', 'cpu',
+                      '--no-progress', '--out', str(out)]) == 0
+    cfg = json.loads((out/'config.json').read_text())
+    assert (cfg['preset'], cfg['model']['image_size'], cfg['vocab_size']) == ('paper', 128, 512)  # resolved, recorded
+    s = json.loads((out/'summary.json').read_text())
+    assert s['steps'] == 1 and math.isfinite(s['last']['total'])
+    assert {'perceptual', 'recon_prefix', 'semantic'} <= set(s['last'])  # the paper losses (GAN starts at 20k steps)
+    m = SPAE.load(out/'tokenizer')
+    assert m.config.image_size == 128 and m.spec.tokens_per_layer == [1, 4, 16, 64, 256, 256]
+
+
+def test_bad_image_size_fails_before_anything_expensive(tmp_path, monkeypatch):
+    "A settings.ini image_size the paper pyramid cannot use is refused before the LLM, the data or the run folder."
+    import spae.train as T
+    monkeypatch.setenv('SPAE_IMAGE_SIZE', '32')
+    monkeypatch.setattr(T, 'build_codebook_for', lambda *a: pytest.fail('the codebook was built before validation'))
+    with pytest.raises(ValueError, match=r"preset 'paper' cannot be built at image_size 32.*does not divide"):
+        cli_train(['--preset', 'paper', '--steps', '1', '--device', 'cpu', '--out', str(tmp_path/'bad')])
+    assert not (tmp_path/'bad').exists()
+
+
+def test_settings_preset_and_vocab_size_are_read(tmp_path, monkeypatch):
+    "With no --preset, the preset setting decides; a vocab_size setting beats the preset's; a flag beats both."
+    from spae.train import config_from_args, resolve_run, train_parser
+    monkeypatch.setenv('SPAE_PRESET', 'tiny')
+    cfg = config_from_args(train_parser().parse_args([]))
+    assert cfg.preset == 'tiny' and resolve_run(cfg)[0].vocab_size == 512
+    monkeypatch.setenv('SPAE_VOCAB_SIZE', '300')
+    assert resolve_run(cfg)[0].vocab_size == 300
+    assert resolve_run(config_from_args(train_parser().parse_args(['--vocab-size', '200'])))[0].vocab_size == 200

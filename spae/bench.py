@@ -483,7 +483,7 @@ def _quick_sizes() -> dict:
                 tokenizer=dict(presets=('demo',), batch=2, repeats=1),
                 train=dict(batch=2, warmup=1, repeats=1), rss=dict(batch=2, steps=1))
 
-SECTIONS = ('search', 'tokenizer', 'train', 'gpu')
+SECTIONS = ('search', 'tokenizer', 'train', 'gpu', 'fewshot', 'generation')
 
 def run_bench(quick: bool = False, # tiny sizes: a check that everything runs, in seconds
               sections=('search', 'tokenizer', 'train'), # any of search, tokenizer, train, gpu
@@ -505,6 +505,14 @@ def run_bench(quick: bool = False, # tiny sizes: a check that everything runs, i
         log('== training throughput (CPU, demo preset)')
         res['train'] = bench_train('demo', log=log, **q['train'])
         res['train_rss'] = train_peak_rss('demo', **q['rss'])
+    if 'fewshot' in sections:  # the frozen LLM reading image words (spae.fewshot)
+        log('== few-shot episodes: support prefix reused vs recomputed')
+        from spae.fewshot import bench_fewshot
+        res['fewshot'] = bench_fewshot(**({'episodes': 1, 'rounds': 1} if quick else {}))
+    if 'generation' in sections:  # the frozen LLM writing image words (spae.generation)
+        log('== restricted generation with the KV cache')
+        from spae.generation import bench_generation
+        res['generation'] = bench_generation(**({'context_pairs': 2, 'layers': 2} if quick else {}))
     if 'gpu' in sections:
         log('== GPU training step')
         res['gpu'] = bench_gpu(log=log, **gpu_kw)
@@ -546,6 +554,13 @@ def format_summary(res: dict) -> str:
         t = dict(res['train'], peak_rss_mib=_mib(res.get('train_rss', {}).get('peak_rss_bytes')))
         out += ['', 'training', format_table([t], [('preset', 'preset', ''), ('batch', 'batch', 'd'), ('steps/s', 'steps_per_s', '.2f'),
                                                   ('img/s', 'images_per_s', '.1f'), ('peak RSS MiB', 'peak_rss_mib', '.0f')])]
+    if res.get('fewshot'):
+        f = res['fewshot']
+        out += ['', f"few-shot ({f['ways']}-way {f['shots']}-shot, {f['queries']} queries, {f['words']} words per image, {f['llm']}): "
+                    f"{f['episodes_per_s_reuse']:.3f} episodes/s reusing the support prefix, {f['episodes_per_s_recompute']:.3f} "
+                    f"recomputing it ({f['speedup']:.2f}x)"]
+    if res.get('generation'):
+        out += ['', 'restricted generation: ' + ', '.join(f'{k} {v}' for k, v in res['generation'].items() if not isinstance(v, (list, dict)))]
     g = res.get('gpu') or {}
     out += ['', 'GPU training step']
     if 'batch' in g:
@@ -565,7 +580,7 @@ def cli_bench(argv: list[str] | None = None) -> int:
     p.add_argument('--quick', action='store_true', help='tiny sizes: checks that everything runs (seconds)')
     p.add_argument('--gpu', action='store_true', help='run the GPU training-step benchmark (on CUDA; tiny on CPU) '
                    'and, on CUDA, the search on the GPU')
-    p.add_argument('--only', metavar='SECTIONS', help='comma-separated subset of: search,tokenizer,train,gpu')
+    p.add_argument('--only', metavar='SECTIONS', help='comma-separated subset of: search,tokenizer,train,gpu,fewshot,generation')
     p.add_argument('--device', help='device of the search section (default: cuda with --gpu when available, else cpu)')
     p.add_argument('--repeats', type=int, help='timed rounds per measurement')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s choice, one per core)')

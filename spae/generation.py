@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .core import cache_path, atomic_write, MissingAssetError
 from .data import fashion_mnist, FASHION_MNIST_CLASSES, show_images, to_unit
 from .llm import allowed_mask, restrict_logits, choose_tokens, HFLM
-from .train import psnr
+from .metrics import psnr
 
 DEMO_TOKENIZER = Path(spae.__file__).resolve().parents[1]/'data'/'demo-tokenizer'  # committed with the repository
 

@@ -110,6 +110,8 @@ def test_fewshot_command_writes_the_table(tmp_path):
     (['--pool', '2', '--shots', '3'], 2, 'need 4 images of each class'),
     (['--endpoint', 'http://127.0.0.1:9/v1'], 3, 'cannot reach the LLM endpoint'),
     (['--rows', 'spae-l9'], 2, 'unknown few-shot row'),
+    (['--dataset', 'mini-imagenet'], 2, 'needs --imagenet-root'),
+    (['--dataset', 'mini-imagenet', '--imagenet-root', '/nonexistent/imagenet'], 3, 'ImageNet train folder'),
 ])
 def test_fewshot_bad_input_is_one_clear_line(args, code, message):
     r = fewshot('--ways', '2', '--shots', '1', '--episodes', '1', '--queries', '2', *args, timeout=300)

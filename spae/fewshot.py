@@ -7,13 +7,13 @@ Docs: https://spae-dev.github.io/spae/fewshot.html.md"""
 # %% ../nbs/10_fewshot.ipynb #4a539efc
 from __future__ import annotations
 import argparse, json, math, sys, time
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from .core import MissingAssetError, get_settings, atomic_write
-from .llm import HFLM, LLMError, Prefix, check_codebook_matches, load_lm
+from .core import MissingAssetError, atomic_write
+from .llm import HFLM, LLMError, check_codebook_matches, load_lm
 
 # %% auto #0
 __all__ = ['NONSENSE_LABELS', 'FASHION_ORACLE_BAGS', 'CONTENT_FREE', 'ROWS', 'ROW_NOTES', 'DATASETS', 'Episode',

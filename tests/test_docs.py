@@ -32,9 +32,6 @@ PENDING = {
 # Links that nbdev makes to a symbol's anchor on a page that has no `show_doc` for it (so the anchor is missing on
 # the real site too). Each is an expected failure below; the notebook that owns the symbol should show_doc it.
 MISSING_ANCHORS = {
-    'model.html#spae.encode': '04_model: show_doc(SPAE.encode)',
-    'model.html#spae.decode': '04_model: show_doc(SPAE.decode)',
-    'model.html#modelconfig.preset': '04_model: show_doc(ModelConfig.preset)',
     'quantizer.html#pyramidspec.preset': '03_quantizer: show_doc(PyramidSpec.preset)',
 }
 

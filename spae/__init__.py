@@ -17,7 +17,7 @@ vocabulary, Fashion-MNIST at 32 px) and scales to the paper's setup on GPUs by e
 Modules:
 
 - `spae.cli`: The `spae` command: `spae demo`, `encode`, `decode`, `train`, `eval`, `ablate`, `bench`, `data` — and errors a user can act on.
-- `spae.data`: Fashion-MNIST from the Debian package's IDX files, any folder of images, mini-ImageNet, the scikit-image photos, a seeded train/val split and a DataLoader that works under DDP.
+- `spae.data`: Fashion-MNIST from the Debian package's IDX files, any folder of images, mini-ImageNet, the scikit-image photos, checks on images before they reach a tokenizer, and the dataset the settings name.
 - `spae.explorer`: See an image as words: the pyramid laid out on its token grid, layer by layer, the picture each prefix decodes to, and what swapping one word does."""
 
 __version__ = "0.0.1"

@@ -60,6 +60,21 @@ def test_demo_end_to_end(tmp_path):
     assert (tmp_path/'pyramid.png').stat().st_size > 10_000
 
 
+def test_demo_on_the_configured_image_folder(tmp_path):
+    "`spae demo` evaluates on the dataset the settings name: a small folder of photos (08b's recipe), its test/ split."
+    from spae.own_images import PHOTO_CLASSES, photo_folder
+    root = photo_folder(tmp_path/'my_photos', per_class=1, test_per_class=2)
+    env = dict(SPAE_DATASET='imagefolder', SPAE_IMAGE_FOLDER=str(root), SPAE_DEVICE='cpu')
+    r = run('demo', '--out', str(tmp_path/'out'), '--n-eval', '100', env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for name in PHOTO_CLASSES.values(): assert f'{name}:' in r.stdout
+    assert 'imagefolder: 12 evaluation images, 6 classes' in r.stdout and 'TRAINING images' not in r.stderr
+    report = json.loads((tmp_path/'out'/'report.json').read_text())
+    assert report['dataset'] == 'imagefolder' and report['n'] == 2 * len(PHOTO_CLASSES)  # the test/ images, not Fashion-MNIST
+    assert set(report['words_layers_1_2']) == set(PHOTO_CLASSES.values()) and len(report['psnr']) == 5
+    assert (tmp_path/'out'/'pyramid.png').stat().st_size > 10_000
+
+
 def test_demo_with_a_missing_checkpoint_says_what_is_wrong(tmp_path):
     r = run('demo', '--checkpoint', str(tmp_path/'nothing'), '--out', str(tmp_path))
     assert r.returncode != 0 and 'nothing' in r.stderr and 'tokenizer' in r.stderr

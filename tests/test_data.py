@@ -4,8 +4,8 @@ import torch
 from PIL import Image
 
 from spae.core import MissingAssetError, get_settings
-from spae.data import (cli_data, data_info, fashion_mnist, image_folder, load_dataset, make_loader, mini_imagenet,
-                       mini_imagenet_files, mini_imagenet_rows, sample_photos, train_val_split, UnreadableImageError)
+from spae.data import (cli_data, data_info, fashion_mnist, image_folder, load_dataset, mini_imagenet,
+                       mini_imagenet_files, mini_imagenet_rows, sample_photos, UnreadableImageError)
 
 
 def test_missing_root_names_apt_and_download(tmp_path):
@@ -56,7 +56,7 @@ def test_corrupt_image_names_file(tmp_path):
     with pytest.raises(UnreadableImageError, match='garbage.jpg'): ds[i]
     # through a DataLoader too (the error is re-raised in the main process and still names the file)
     with pytest.raises(Exception, match='garbage.jpg'):
-        for _ in make_loader(ds, batch_size=4, shuffle=False): pass
+        for _ in torch.utils.data.DataLoader(ds, batch_size=4): pass
 
 
 def test_truncated_image_names_file(tmp_path):
@@ -81,13 +81,6 @@ def test_mini_imagenet_errors(tmp_path):
     with pytest.raises(MissingAssetError, match='image-net.org'): mini_imagenet_files(tmp_path/'absent', 'test')
 
 
-def test_split_and_loader_errors():
-    ds = fashion_mnist('test', size=8)
-    for bad in [0, 1, 1.5, -0.1]:
-        with pytest.raises(ValueError, match='val_fraction'): train_val_split(ds, bad)
-    with pytest.raises(ValueError, match='batch_size'): make_loader(ds, 0)
-
-
 def test_load_dataset_errors(tmp_path):
     with pytest.raises(ValueError, match='unknown dataset'): load_dataset('train', get_settings(dataset='mnist'))
     with pytest.raises(ValueError, match='image_folder'): load_dataset('train', get_settings(dataset='imagefolder'))
@@ -106,23 +99,3 @@ def test_cli(capsys, tmp_path):
     assert cli_data(['fashion-mnist', '--root', str(tmp_path)]) == 1
     assert 'apt-get install dataset-fashion-mnist' in capsys.readouterr().err
     with pytest.raises(SystemExit): cli_data(['nonsense'])
-
-
-def _shard_worker(rank, world, init, out):
-    import torch.distributed as dist
-    from spae.data import TensorImageDataset, make_loader
-    dist.init_process_group('gloo', init_method=init, rank=rank, world_size=world)
-    try:
-        ds = TensorImageDataset(torch.zeros(20, 3, 8, 8), torch.arange(20), [str(i) for i in range(20)])
-        dl = make_loader(ds, 4, seed=0)
-        dl.sampler.set_epoch(0)
-        torch.save(torch.cat([y for _, y in dl]), f'{out}/rank{rank}.pt')
-    finally: dist.destroy_process_group()
-
-
-def test_make_loader_shards_across_two_processes(tmp_path):
-    "Two real gloo ranks: each gets its own half of the data, together every item exactly once."
-    import torch.multiprocessing as mp
-    mp.spawn(_shard_worker, args=(2, f'file://{tmp_path}/init', str(tmp_path)), nprocs=2, join=True)
-    a, b = (torch.load(tmp_path/f'rank{r}.pt').tolist() for r in (0, 1))
-    assert len(a) == len(b) == 10 and not set(a) & set(b) and sorted(a + b) == list(range(20))

@@ -23,6 +23,9 @@ def test_bad_images(model):
     with pytest.raises(ValueError, match='expects images'): model(torch.randn(3, 32, 32))
     with pytest.raises(ValueError, match='float images'): model(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
     with pytest.raises(ValueError, match='expects images'): model.encode(torch.randn(1, 3, 64, 64))
+    nan = torch.zeros(2, 3, 32, 32); nan[1, 2, 5, 5] = float('nan')
+    with pytest.raises(ValueError, match=r'NaN/inf values in image\(s\) \[1\]'): model.encode(nan)
+    with pytest.raises(ValueError, match=r'\[0, 255\] pixels'): model.encode(torch.full((1, 3, 32, 32), 200.))
     with pytest.raises(ValueError, match='prefix_layers'): model(torch.randn(1, 3, 32, 32), prefix_layers=0)
 
 

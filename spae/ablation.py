@@ -15,7 +15,7 @@ import torch.distributed as dist
 
 from .core import atomic_write, seed_everything, Settings
 from .quantizer import codebook_usage
-from .train import Trainer, build_codebook_for, build_model, cached_scorer, resolve_run, subset_dataset, train_config
+from .train import Trainer, build_codebook_for, build_model, cached_scorer, resolve_run, run_targets, subset_dataset, train_config
 from .metrics import encode_indices, eval_dataset, layer_relevance, prefix_psnr, scorer_relevance
 
 # %% auto #0
@@ -90,7 +90,6 @@ def run_ablation(steps: int, # optimiser steps for EVERY variant
                  **overrides) -> dict:
     "Train each variant with the same budget and data order; return PSNR per prefix and relevance per layer for each."
     from spae.data import load_dataset
-    from spae.semantics import dataset_targets
     variants = list(ABLATIONS) if variants is None else variants
     bad = [v for v in variants if v not in ABLATIONS]
     if bad: raise ValueError(f'unknown ablation variant(s) {bad}; choose from {list(ABLATIONS)}')
@@ -102,7 +101,7 @@ def run_ablation(steps: int, # optimiser steps for EVERY variant
     def book(vocab_size):
         if vocab_size not in books:
             cb = build_codebook_for(replace(base, vocab_size=vocab_size), settings)
-            books[vocab_size] = (cb, dataset_targets(scorer, train, cb, k=base.semantic_k, verbose=False),
+            books[vocab_size] = (cb, run_targets(replace(base, vocab_size=vocab_size), settings, train, cb, verbose=False),
                                  *scorer_relevance(scorer, cb, test, n_eval))
         return books[vocab_size]
     report = {'steps': steps, 'batch_size': base.batch_size, 'vocab_size': book(base.vocab_size)[0].size, 'n_eval': n_eval,

@@ -207,7 +207,7 @@ def _repo_data() -> Path:
 
 def load_tokenizer_folder(rel: str, device='cpu'):
     "An SPAE tokenizer shipped under data/ (or any folder), with a clear error when it is missing."
-    folder = Path(rel) if Path(rel).is_absolute() else _repo_data()/rel
+    folder = Path(rel) if Path(rel).is_absolute() or (Path(rel)/'model.safetensors').exists() else _repo_data()/rel
     if not (folder/'model.safetensors').exists():
         raise MissingAssetError(f'tokenizer {folder} not found. The ablation tokenizers of the few-shot table ship in '
                                 f'data/fewshot-tokenizers/; rebuild them with `spae ablate --steps 800 --variants '
@@ -234,13 +234,15 @@ ROW_NOTES = {
 }
 
 def fewshot_sources(rows: list, images: torch.Tensor, labels, class_names: list, lm=None, bags: dict | None = None,
-                    seed: int = 0) -> dict:
+                    seed: int = 0, tokenizer: str = 'demo-tokenizer', # the SPAE rows' tokenizer: under data/, or any folder
+                    ) -> dict:
     "Word sources for the named rows over one pool of images."
     bad = [r for r in rows if r not in ROWS]
     if bad: raise ValueError(f'unknown few-shot row(s) {bad}; choose from {list(ROWS)}')
     models, out = {}, {}
     for r in rows:
         kind, folder, n = ROWS[r]
+        if folder == 'demo-tokenizer': folder = tokenizer
         if kind in ('pyramid', 'flat'):
             if folder not in models:
                 models[folder] = load_tokenizer_folder(folder)
@@ -248,8 +250,8 @@ def fewshot_sources(rows: list, images: torch.Tensor, labels, class_names: list,
             m = models[folder]
             out[r] = PyramidWords(m, images, layers=n, name=r) if kind == 'pyramid' else FlatWords(m, images, n=n, name=r)
         elif kind == 'random':
-            if 'demo-tokenizer' not in models: models['demo-tokenizer'] = load_tokenizer_folder('demo-tokenizer')
-            out[r] = RandomWords(models['demo-tokenizer'].codebook, n, seed=seed, name=r)
+            if tokenizer not in models: models[tokenizer] = load_tokenizer_folder(tokenizer)
+            out[r] = RandomWords(models[tokenizer].codebook, n, seed=seed, name=r)
         else:
             if bags is None: raise ValueError(f'row {r!r} needs oracle bags for this dataset (only Fashion-MNIST has them)')
             out[r] = OracleWords(bags, labels, class_names, n, seed=seed, name=r)
@@ -354,16 +356,16 @@ def run_fewshot_command(a) -> dict:
     "What `spae fewshot` does with its parsed arguments."
     if a.episodes < 1 or a.queries < 1: raise ValueError('--episodes and --queries must be ≥ 1')
     lm = load_lm(a.llm, endpoint=a.endpoint)
-    size = load_tokenizer_folder('demo-tokenizer').config.image_size
+    size = load_tokenizer_folder(a.tokenizer).config.image_size
     images, labels, classes, bags = fewshot_pool(a.dataset, a.pool, size, a.imagenet_root)
     rows = [r for r in a.rows if not (bags is None and ROWS.get(r, ('',))[0] == 'oracle')]
     cells = [(w, k) for w in a.ways for k in a.shots]
     for w, k in cells: sample_episodes(labels, 1, w, k, a.queries, a.repeats, a.labels, classes)  # validate before the work
-    sources = fewshot_sources(rows, images, labels, classes, lm=lm, bags=bags, seed=a.seed)
+    sources = fewshot_sources(rows, images, labels, classes, lm=lm, bags=bags, seed=a.seed, tokenizer=a.tokenizer)
     t = time.time()
     report = fewshot_table(lm, sources, labels, cells, a.episodes, a.queries, a.repeats, not a.no_induction, a.labels,
                            classes, a.seed, progress=not a.no_progress)
-    report.update(dataset=a.dataset, pool_per_class=a.pool, seconds=round(time.time() - t, 1),
+    report.update(dataset=a.dataset, tokenizer=a.tokenizer, pool_per_class=a.pool, seconds=round(time.time() - t, 1),
                   command='spae fewshot ' + ' '.join(a.argv))
     return report
 
@@ -371,6 +373,8 @@ def cli_fewshot(argv: list | None = None) -> int:
     "`spae fewshot`: the few-shot comparison table."
     p = argparse.ArgumentParser(prog='spae fewshot', description='Few-shot classification with a frozen LLM reading image words.')
     p.add_argument('--rows', nargs='+', default=list(ROWS), help=f'rows of the table, from {list(ROWS)}')
+    p.add_argument('--tokenizer', default='demo-tokenizer',
+                   help='tokenizer folder of the spae-* rows (and the random row\'s codebook): under data/, or a path')
     p.add_argument('--ways', nargs='+', type=int, default=[2, 5]); p.add_argument('--shots', nargs='+', type=int, default=[1, 3])
     p.add_argument('--episodes', type=int, default=50, help='episodes per cell (the same for every row)')
     p.add_argument('--queries', type=int, default=8, help='queries per episode (sharing one support prefix)')

@@ -38,6 +38,8 @@ class ModelConfig:
     subsample: str = 'dilated'  # dilated (paper) or pool (ablation)
     normalize: bool = True  # [ours]/[peer LQAE] L2-normalise latents and codebook; False = paper-literal
     beta: float = 0.25  # commitment weight
+    layer_weights: tuple | None = None  # [ours] SAQ weight of each layer in the running average (None = equal, the paper)
+    commit: str = 'all'  # commitment to every A_l (paper) or 'final': to A_L only [ours]
     llm: str = 'smollm2'  # frozen LLM whose vocabulary is the codebook
     vocab_size: int = 0  # N most frequent whole words; 0 = all
     embedding_source: str = 'llm'  # llm or text-encoder
@@ -48,6 +50,7 @@ class ModelConfig:
     def __post_init__(self):
         self.channel_mult = tuple(int(m) for m in self.channel_mult)
         self.strides = tuple(s if isinstance(s, int) else tuple(s) for s in self.strides)
+        if self.layer_weights is not None: self.layer_weights = tuple(float(w) for w in self.layer_weights)
         if not self.channel_mult: raise ValueError('channel_mult needs at least one level, e.g. (1, 2, 2)')
         if self.image_size % self.downsample:
             raise ValueError(f'image_size {self.image_size} is not divisible by the downsampling factor {self.downsample} '
@@ -189,7 +192,8 @@ class SPAE(nn.Module):
         self.spec = self.config.pyramid
         self.encoder = Encoder(self.config, codebook.dim)
         self.quantizer = PyramidQuantizer(codebook.embeddings, self.spec, mode=config.quant_mode,
-                                          subsample=config.subsample, normalize=config.normalize, beta=config.beta)
+                                          subsample=config.subsample, normalize=config.normalize, beta=config.beta,
+                                          layer_weights=config.layer_weights, commit=config.commit)
         self.decoder = Decoder(self.config, codebook.dim)
 
     @staticmethod

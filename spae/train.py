@@ -24,9 +24,9 @@ from .core import PRESETS, atomic_write, get_device, get_preset, get_settings, s
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'train_config', 'resolve_run', 'lr_factor', 'global_batch', 'StepBatchSampler',
            'IndexedDataset', 'DistInfo', 'init_distributed', 'run_device', 'EMA', 'split_optimizer_state',
            'join_optimizer_state', 'rng_state', 'set_rng_state', 'write_checkpoint', 'list_checkpoints',
-           'read_checkpoint', 'NonFiniteLossError', 'check_finite', 'subset_dataset', 'cached_scorer', 'run_vocab_size',
-           'build_codebook_for', 'build_model', 'build_loss', 'prefix_grid', 'save_grid', 'amp_dtype', 'Trainer',
-           'train_parser', 'config_from_args', 'cli_train']
+           'read_checkpoint', 'NonFiniteLossError', 'check_finite', 'subset_dataset', 'cached_scorer', 'run_targets',
+           'run_vocab_size', 'build_codebook_for', 'build_model', 'build_loss', 'prefix_grid', 'save_grid', 'amp_dtype',
+           'Trainer', 'quantiser_stats', 'train_parser', 'config_from_args', 'cli_train']
 
 # %% ../nbs/07_train.ipynb #6c15962e
 def _jsonable(v):
@@ -57,6 +57,8 @@ class TrainConfig:
     train_size: int = 0  # use the first N images of a seeded shuffle of the training split (0 = all)
     sample_size: int = 8  # images drawn in the sample grids (the first TRAINING images)
     semantic_k: int = 10  # target words per image for the semantic loss
+    semantic_centre: float = 0.5  # subtract this × each word's mean relevance before picking targets (0 = raw relevance)
+    semantic_discriminative: float = 0.0  # λ: favour words specific to one class (spae.semantics.discriminative_relevance) [ours]
     num_workers: int = 0  # DataLoader workers
     log_every: int = 10  # steps between JSONL metric records
     sample_every: int = 250  # steps between PNG sample grids (0 = only at the end)
@@ -316,6 +318,12 @@ def cached_scorer(name: str):
     from spae.semantics import get_scorer
     return get_scorer(name)
 
+def run_targets(cfg: TrainConfig, settings: Settings, dataset, codebook, verbose: bool = True) -> torch.LongTensor:
+    "Semantic target words [N, semantic_k] of every training image, with the run's centring and discriminative weighting."
+    from spae.semantics import dataset_targets
+    return dataset_targets(cached_scorer(settings.scorer), dataset, codebook, k=cfg.semantic_k,
+                           centre_strength=cfg.semantic_centre, discriminative=cfg.semantic_discriminative, verbose=verbose)
+
 def run_vocab_size(cfg: TrainConfig, settings: Settings) -> int:
     "Codebook words of the run: `cfg.vocab_size`, else the vocab_size setting for the run's preset (0 = every whole word)."
     return settings.for_preset(cfg.preset).vocab_size if cfg.vocab_size is None else cfg.vocab_size
@@ -460,9 +468,7 @@ def _setup_model(self: Trainer, model=None, loss=None, targets=None):
     self.prefix_weight = getattr(lc, 'prefix_weight', 0.0)
     self.adaptive_gan = getattr(lc, 'adaptive_gan_weight', False)  # the GAN weight needs the decoder's last layer
     if targets is None and bool(getattr(lc, 'semantic_weight', 1.0)) and self.codebook is not None:
-        from spae.semantics import dataset_targets
-        targets = dataset_targets(cached_scorer(self.settings.scorer), self.dataset, self.codebook,
-                                  k=self.cfg.semantic_k, verbose=self.dist.is_main)
+        targets = run_targets(self.cfg, self.settings, self.dataset, self.codebook, verbose=self.dist.is_main)
     self.targets = targets
 
 # %% ../nbs/07_train.ipynb #578917ff
@@ -515,6 +521,15 @@ def _optimise(self: Trainer, opt, params, clip):
     return float(norm)
 
 # %% ../nbs/07_train.ipynb #70821b3d
+def quantiser_stats(q) -> dict:
+    "What the training log records about the quantiser: the encoder's raw latent norm, and per layer l the mean ‖z − A_l‖ and ‖T_l‖."
+    stats = {'latent_norm': float(q.latent_norm)}
+    if getattr(q, 'layer_error', None) is not None:
+        stats.update({f'err_{l+1}': float(e) for l, e in enumerate(q.layer_error)})
+        stats.update({f'target_norm_{l+1}': float(t) for l, t in enumerate(q.target_norm)})
+    return stats
+
+# %% ../nbs/07_train.ipynb #c2b5b9a7
 @patch
 def train_step(self: Trainer, micro_batches: list) -> dict:
     "One optimiser step over this rank's micro-batches `[(images, indices), ...]`; returns the mean loss terms."
@@ -539,7 +554,7 @@ def train_step(self: Trainer, micro_batches: list) -> dict:
                                          f'last good checkpoint: {self.last_checkpoint}')
             self._backward(total / A)
         if gan_on: fakes.append((x, out.recon.detach()))
-        for k, v in terms.items(): acc[k] = acc.get(k, 0.0) + float(v) / A
+        for k, v in {**terms, **quantiser_stats(out.quant)}.items(): acc[k] = acc.get(k, 0.0) + float(v) / A
     acc['grad_norm'] = self._optimise(self.opt, self.model.parameters(), cfg.clip_grad)
     acc['lr'] = self.opt.param_groups[0]['lr']
     self.sched.step()

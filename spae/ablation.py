@@ -19,7 +19,8 @@ from .train import Trainer, build_codebook_for, build_model, cached_scorer, reso
 from .metrics import encode_indices, eval_dataset, layer_relevance, prefix_psnr, scorer_relevance
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'LearnedCodebook', 'evaluate_variant', 'run_ablation', 'ablation_table', 'cli_ablate']
+__all__ = ['ABLATIONS', 'LearnedCodebook', 'evaluate_variant', 'run_ablation', 'ablation_table', 'cli_ablate', 'load_probes',
+           'probe_table', 'class_word_overlap']
 
 # %% ../nbs/08a_ablation.ipynb #02307421
 ABLATIONS = {
@@ -168,6 +169,43 @@ def cli_ablate(argv: list[str] | None = None) -> int:
         with atomic_write(a.json) as tmp: Path(tmp).write_text(json.dumps(report, indent=1))
     print(ablation_table(report))
     return 0
+
+# %% ../nbs/08a_ablation.ipynb #a68a39b3
+def load_probes(folder: Path | str) -> dict:
+    "The probe results in `folder` (one JSON per variant, from tools/probe_pyramid.py), by variant name."
+    return {json.loads(f.read_text())['name']: json.loads(f.read_text()) for f in sorted(Path(folder).glob('*.json'))}
+
+def probe_table(probes: dict, order: list | None = None, notes: dict | None = None) -> str:
+    "A Markdown table of probe results: tokens, PSNR of the first layer and of all layers, ‖z − A_L‖, seconds."
+    rows = ['| variant | what changes | PSNR ≤1 | PSNR all | ‖z − A_L‖ | seconds |', '|---|---|---|---|---|---|']
+    for name in order or list(probes):
+        if name not in probes: continue
+        p, st = probes[name], probes[name].get('stats', {})
+        errs = [v for k, v in st.items() if k.startswith('err')]
+        rows.append(f"| `{name}` | {(notes or {}).get(name, '')} | {p['psnr'][0]:.2f} | {p['psnr'][-1]:.2f} | "
+                    f"{errs[-1] if errs else float('nan'):.2f} | {p['seconds']:.0f} |")
+    return '\n'.join(rows)
+
+# %% ../nbs/08a_ablation.ipynb #8deaad88
+def class_word_overlap(indices: list, # per layer [N, n_l] word indices (the layers to pool, e.g. the first two)
+                       labels: torch.Tensor, # [N] class of each image
+                       words: list, # the codebook's words
+                       k: int = 5, # top words per class
+                       ) -> dict:
+    "Per class: its top-k words (with their share of its word occurrences) and the share of its occurrences that are another class's top-k word."
+    flat = torch.cat([torch.as_tensor(i).reshape(len(labels), -1) for i in indices], 1)  # [N, tokens of those layers]
+    tops, counts = {}, {}
+    for c in sorted(set(labels.tolist())):
+        w, n = flat[labels == c].flatten().unique(return_counts=True)
+        counts[c] = dict(zip(w.tolist(), n.tolist()))
+        tops[c] = [int(i) for i in w[n.argsort(descending=True)[:k]]]
+    out = {}
+    for c, cnt in counts.items():
+        others = {i for d, t in tops.items() if d != c for i in t}
+        total = sum(cnt.values())
+        out[c] = {'top': [(words[i], round(cnt[i] / total, 3)) for i in tops[c]],
+                  'shared': round(sum(n for i, n in cnt.items() if i in others) / total, 3)}
+    return out
 
 # %% ../nbs/08a_ablation.ipynb #79c13bcc
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(cli_ablate())  # not when run inside the notebook

@@ -19,8 +19,8 @@ from .llm import HFLM, LLMError, check_codebook_matches, load_lm
 __all__ = ['NONSENSE_LABELS', 'FASHION_ORACLE_BAGS', 'CONTENT_FREE', 'ROWS', 'ROW_NOTES', 'DATASETS', 'Episode',
            'sample_episodes', 'PyramidWords', 'pyramid_positions', 'FlatWords', 'RandomWords', 'OracleWords',
            'episode_prompt', 'calibrated', 'score_episode', 'wilson', 'run_fewshot', 'load_tokenizer_folder',
-           'fewshot_sources', 'fewshot_table', 'format_table', 'plot_fewshot', 'episode_speed', 'bench_fewshot',
-           'fewshot_pool', 'run_fewshot_command', 'cli_fewshot']
+           'fewshot_sources', 'fewshot_table', 'merge_fewshot', 'format_table', 'plot_fewshot', 'episode_speed',
+           'bench_fewshot', 'fewshot_pool', 'run_fewshot_command', 'cli_fewshot']
 
 # %% ../nbs/10_fewshot.ipynb #d97b445a
 NONSENSE_LABELS = ('dax', 'blicket', 'wug', 'zorp', 'toma', 'fep', 'tufa', 'gazzer', 'lorp', 'mib')
@@ -220,6 +220,7 @@ def load_tokenizer_folder(rel: str, device='cpu'):
 ROWS = {  # row name -> (kind, tokenizer folder under data/ or None, words)
     'spae-l1': ('pyramid', 'demo-tokenizer', 1), 'spae-l2': ('pyramid', 'demo-tokenizer', 2),
     'spae-l3': ('pyramid', 'demo-tokenizer', 3),
+    'spae-v1-l1': ('pyramid', 'fewshot-tokenizers/demo-v1', 1), 'spae-v1-l2': ('pyramid', 'fewshot-tokenizers/demo-v1', 2),
     'no-semantic-l2': ('pyramid', 'fewshot-tokenizers/no-semantic', 2),
     'lqae-5': ('flat', 'fewshot-tokenizers/lqae', 5), 'lqae-64': ('flat', 'fewshot-tokenizers/lqae', None),
     'random-5': ('random', None, 5), 'oracle-1': ('oracle', None, 1), 'oracle-5': ('oracle', None, 5),
@@ -227,6 +228,8 @@ ROWS = {  # row name -> (kind, tokenizer folder under data/ or None, words)
 ROW_NOTES = {
     'spae-l1': 'SPAE demo tokenizer, layer 1 (1 word)', 'spae-l2': 'SPAE demo tokenizer, layers ≤ 2 (5 words)',
     'spae-l3': 'SPAE demo tokenizer, layers ≤ 3 (21 words)',
+    'spae-v1-l1': 'the previous demo tokenizer (8,192 words, centred targets), layer 1',
+    'spae-v1-l2': 'the previous demo tokenizer, layers ≤ 2',
     'no-semantic-l2': 'same pyramid and budget, no semantic loss, layers ≤ 2 (5 words)',
     'lqae-5': 'LQAE-style (one 64-word layer, no semantic loss), 5 words at the pyramid\'s positions',
     'lqae-64': 'LQAE-style, all 64 words', 'random-5': '5 uniformly drawn codebook words (chance)',
@@ -275,6 +278,22 @@ def fewshot_table(lm, sources: dict, pool_labels, cells=((2, 1), (2, 3), (5, 1),
         if progress:
             print(f"{name:>15}: " + '  '.join(f"{c} {row[c]['accuracy']:.2f}/{row[c]['calibrated']:.2f}" for c in report['cells']), flush=True)
     return report
+
+_SAME = ('llm', 'episodes', 'queries', 'repeats', 'induction', 'labels', 'seed', 'cells', 'dataset', 'pool_per_class')
+
+def merge_fewshot(table: dict, update: dict) -> dict:
+    "`table` with the rows of `update` added or replaced; refuses unless both ran the same episodes (same settings)."
+    diff = [k for k in _SAME if table.get(k) != update.get(k)]
+    if diff: raise ValueError(f'cannot merge few-shot tables run with different {diff}: '
+                              + '; '.join(f'{k}: {table.get(k)!r} vs {update.get(k)!r}' for k in diff))
+    runs = table.get('runs') or [{'command': table.get('command'), 'seconds': table.get('seconds'),
+                                  'tokenizer': table.get('tokenizer', 'demo-tokenizer'), 'rows': list(table['rows'])}]
+    runs = runs + [{'command': update.get('command'), 'seconds': update.get('seconds'),
+                    'tokenizer': update.get('tokenizer', 'demo-tokenizer'), 'rows': list(update['rows'])}]
+    out = {k: v for k, v in table.items() if k not in ('command', 'seconds', 'tokenizer')}
+    out['rows'] = {**table['rows'], **update['rows']}
+    out['runs'] = runs
+    return out
 
 def format_table(report: dict) -> str:
     "Markdown: accuracy [95 % CI] raw, then calibrated, per cell."
@@ -388,13 +407,20 @@ def cli_fewshot(argv: list | None = None) -> int:
     p.add_argument('--endpoint', default=None, help='OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1)')
     p.add_argument('--seed', type=int, default=0); p.add_argument('--json', default=None, help='write the report here')
     p.add_argument('--no-progress', action='store_true')
+    p.add_argument('--update', action='store_true', help='add or replace these rows in the existing --json table '
+                   '(run with the same settings, so that every row is scored on the same episodes)')
     a = p.parse_args(argv)
     a.argv = list(sys.argv[1:] if argv is None else argv)
+    if a.update and not (a.json and Path(a.json).exists()):
+        print(f'spae fewshot: --update needs --json pointing at an existing table (got {a.json!r})', file=sys.stderr); return 2
     try: report = run_fewshot_command(a)
     except (MissingAssetError, FileNotFoundError, LLMError) as e:  # something to install, start or point at
         print(f'spae fewshot: {e}', file=sys.stderr); return 3
     except ValueError as e:  # a bad option value
         print(f'spae fewshot: {e}', file=sys.stderr); return 2
+    if a.update:
+        try: report = merge_fewshot(json.loads(Path(a.json).read_text()), report)
+        except ValueError as e: print(f'spae fewshot: {e}', file=sys.stderr); return 2
     print(format_table(report))
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)

@@ -102,6 +102,18 @@ def test_fewshot_command_writes_the_table(tmp_path):
         assert cell['queries'] == 12 and cell['episodes'] == 3
         assert 0 <= cell['accuracy'] <= 1 and cell['ci'][0] <= cell['accuracy'] <= cell['ci'][1]
     assert '| spae-l1 | 1 |' in r.stdout
+    assert rep['tokenizer'] == 'demo-tokenizer'
+
+
+def test_fewshot_judges_another_tokenizer(tmp_path):
+    "--tokenizer points the spae rows at any tokenizer folder: here the previous demo tokenizer, by its path."
+    from spae.fewshot import _repo_data
+    out, v1 = tmp_path/'fewshot.json', _repo_data()/'fewshot-tokenizers'/'demo-v1'
+    r = fewshot('--tokenizer', str(v1), '--rows', 'spae-l1', '--ways', '2', '--shots', '1', '--episodes', '2',
+                '--queries', '2', '--pool', '8', '--json', str(out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads(out.read_text())
+    assert rep['tokenizer'] == str(v1) and rep['rows']['spae-l1']['2-way 1-shot']['queries'] == 4
 
 
 @pytest.mark.parametrize('args, code, message', [
@@ -110,6 +122,8 @@ def test_fewshot_command_writes_the_table(tmp_path):
     (['--pool', '2', '--shots', '3'], 2, 'need 4 images of each class'),
     (['--endpoint', 'http://127.0.0.1:9/v1'], 3, 'cannot reach the LLM endpoint'),
     (['--rows', 'spae-l9'], 2, 'unknown few-shot row'),
+    (['--tokenizer', '/nonexistent/tokenizer'], 3, 'tokenizer /nonexistent/tokenizer not found'),
+    (['--update'], 2, '--update needs --json pointing at an existing table'),
     (['--dataset', 'mini-imagenet'], 2, 'needs --imagenet-root'),
     (['--dataset', 'mini-imagenet', '--imagenet-root', '/nonexistent/imagenet'], 3, 'ImageNet train folder'),
 ])

@@ -23,17 +23,9 @@ OUT = ROOT/'runs'/'docs-offline'
 # test says so once it is fixed and the entry must go), and links into their pages are not counted as broken.
 # The usual cause: a cell that mixes imports with other code, which nbdev executes when it builds the docs
 # (see nbdev's FAQ), without the earlier cells that define the names it uses. Fix: imports in a cell of their own.
-PENDING = {
-    '05_semantics.ipynb': "a cell mixing imports and code uses 'bridge', defined in a cell nbdev does not run",
-    '07_train.ipynb': "a cell mixing imports and code uses 'lin', defined in a cell nbdev does not run",
-}
+PENDING: dict[str, str] = {}  # every notebook is processed today
 
 
-# Links that nbdev makes to a symbol's anchor on a page that has no `show_doc` for it (so the anchor is missing on
-# the real site too). Each is an expected failure below; the notebook that owns the symbol should show_doc it.
-MISSING_ANCHORS = {
-    'quantizer.html#pyramidspec.preset': '03_quantizer: show_doc(PyramidSpec.preset)',
-}
 
 
 @pytest.fixture(scope='module')
@@ -85,7 +77,6 @@ def _check_links(page_file: Path, hrefs: list[str]) -> list[str]:
         if u.scheme in ('http', 'https', 'mailto', 'data', 'javascript') or (not u.path and not u.fragment): continue
         target = (page_file.parent/unquote(u.path)).resolve() if u.path else page_file
         if target.name in pending: continue  # its notebook is in PENDING: counted there
-        if f'{target.name}#{u.fragment}' in MISSING_ANCHORS: continue  # counted in test_missing_anchor
         if not target.exists(): broken.append(f'{href} (no file {target.name})'); continue
         if u.fragment and target.suffix == '.html':
             ids = {html.unescape(i) for i in re.findall(r'\bid="([^"]+)"', target.read_text())}
@@ -120,14 +111,6 @@ def test_every_page_opens_in_chromium_without_errors(site):
         browser.close()
     assert not problems, json.dumps(problems, indent=1)[:6000]
     assert (ARTEFACTS/'docs-index.png').stat().st_size > 20_000 and (ARTEFACTS/'docs-explorer.png').exists()
-
-
-@pytest.mark.parametrize('link', [pytest.param(k, marks=pytest.mark.xfail(reason=v, strict=True)) for k, v in MISSING_ANCHORS.items()])
-def test_missing_anchor(site, link):
-    "A known missing anchor (MISSING_ANCHORS): passes, and so fails strictly, once its notebook show_docs the symbol."
-    page, anchor = link.split('#')
-    ids = {html.unescape(i) for i in re.findall(r'\bid="([^"]+)"', (OUT/page).read_text())}
-    assert anchor in ids
 
 
 def test_the_first_page_under_nbval():

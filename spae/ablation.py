@@ -173,10 +173,11 @@ def cli_ablate(argv: list[str] | None = None) -> int:
 # %% ../nbs/08a_ablation.ipynb #a669570d
 def load_probes(folder: Path | str) -> dict:
     "The probe results in `folder` (one JSON per variant, from tools/probe_pyramid.py), by variant name."
-    return {json.loads(f.read_text())['name']: json.loads(f.read_text()) for f in sorted(Path(folder).glob('*.json'))}
+    probes = [json.loads(f.read_text()) for f in sorted(Path(folder).glob('*.json'))]
+    return {p['name']: p for p in probes}
 
 def probe_table(probes: dict, order: list | None = None, notes: dict | None = None) -> str:
-    "A Markdown table of probe results: tokens, PSNR of the first layer and of all layers, ‖z − A_L‖, seconds."
+    "A Markdown table of probe results: PSNR of the first layer and of all layers, the last ‖z − A_L‖, seconds."
     rows = ['| variant | what changes | PSNR ≤1 | PSNR all | ‖z − A_L‖ | seconds |', '|---|---|---|---|---|---|']
     for name in order or list(probes):
         if name not in probes: continue

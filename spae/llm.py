@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 from fastcore.basics import patch
-from .core import get_settings
+from .core import get_device, get_settings
 
 # %% auto #0
 __all__ = ['LLMError', 'HFLM', 'Prefix', 'restrict_logits', 'choose_tokens', 'allowed_mask', 'OpenAICompletionsLM', 'load_lm',
@@ -36,10 +36,11 @@ class HFLM:
 
     @classmethod
     def load(cls, name: str | None = None, # `smollm2` (packaged), a Hugging Face id or a local folder (default: the `llm` setting)
-             device: str | torch.device = 'cpu', dtype: torch.dtype = torch.float32, **kwargs) -> HFLM:
+             device: str | torch.device | None = None, # default: the `device` setting (auto: cuda > mps > cpu)
+             dtype: torch.dtype = torch.float32, **kwargs) -> HFLM:
         from spae.vocab import load_llm
         name = str(name or get_settings().llm)
-        model, tok = load_llm(name, device=device, dtype=dtype)
+        model, tok = load_llm(name, device=device or get_device(), dtype=dtype)
         return cls(model, tok, name=name, **kwargs)
 
     @property
@@ -314,7 +315,8 @@ def generate(self: OpenAICompletionsLM, prompts: list, max_new_tokens: int, allo
 # %% ../nbs/09_llm.ipynb #fa0a68f2
 def load_lm(name: str | None = None, # LLM name (`smollm2`, a HF id or folder); default: the `llm` setting
             endpoint: str | None = None, # an OpenAI-compatible base URL: use the HTTP backend
-            device: str | torch.device = 'cpu', dtype: torch.dtype = torch.float32):
+            device: str | torch.device | None = None, # default: the `device` setting
+            dtype: torch.dtype = torch.float32):
     "A frozen LLM backend: `OpenAICompletionsLM` if `endpoint` is given, else `HFLM`."
     if endpoint: return OpenAICompletionsLM(endpoint, tokenizer=name)
     return HFLM.load(name, device=device, dtype=dtype)

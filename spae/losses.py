@@ -45,6 +45,7 @@ def semantic_loss(targets: list[torch.Tensor], # per layer [B, n_l, d]: the quan
                   tau: float = 0.1, # softmax temperature on squared distances
                   layers: int = 2, # the first `layers` pyramid layers are semantic
                   sq_norms: torch.Tensor | None = None, # [V] precomputed ‖e‖²
+                  split: int = 0, # > 0: layer 1 targets the first `split` words, later layers the rest [ours]
                   ) -> torch.Tensor:
     "Mean −log softmax_k(−‖T_l(b) − e(k)‖²/τ) at the target words, over the tokens of the first `layers` layers."
     B, V = targets[0].shape[0], embeddings.shape[0]
@@ -55,8 +56,14 @@ def semantic_loss(targets: list[torch.Tensor], # per layer [B, n_l, d]: the quan
         raise ValueError(f'target_words must be codebook indices in [0, {V}), got {target_words.min().item()}..'
                          f'{target_words.max().item()}; were they computed for a different codebook (dataset_targets(..., codebook))?')
     logp = semantic_logits(targets, embeddings, tau, layers, sq_norms).float().log_softmax(-1)  # [B, N, V]
-    idx = target_words.long().to(logp.device)[:, None, :].expand(-1, logp.shape[1], -1)  # [B, N, K]
-    return -logp.gather(-1, idx).mean()
+    tw, N = target_words.long().to(logp.device), logp.shape[1]
+    if not split: return -logp.gather(-1, tw[:, None, :].expand(-1, N, -1)).mean()  # [B, N, K] → mean
+    K, n1 = tw.shape[1], targets[0].shape[1]
+    if not 0 < split < K: raise ValueError(f'split must be in 1..{K - 1} (K = {K} target words), got {split}')
+    if layers < 2: raise ValueError('split needs at least two semantic layers (layers ≥ 2)')
+    first = -logp[:, :n1].gather(-1, tw[:, None, :split].expand(-1, n1, -1)).mean(-1)  # [B, n1]: layer 1's tokens
+    rest = -logp[:, n1:].gather(-1, tw[:, None, split:].expand(-1, N - n1, -1)).mean(-1)  # [B, N - n1]: the others
+    return torch.cat([first, rest], 1).mean()  # every token weighs the same
 
 # %% ../nbs/06_losses.ipynb #bcc1057e
 def weight_schedule(kind: str = 'constant', # constant, warmup or decay
@@ -252,6 +259,7 @@ class LossConfig:
     semantic_decay_steps: int = 0
     semantic_layers: int = 2  # the first N pyramid layers get the semantic loss
     semantic_tau: float = 0.1
+    semantic_split: int = 0  # > 0: layer 1 targets the `split` most relevant words, later semantic layers the rest [ours]
     perceptual_weight: float = 0.0
     perceptual_kind: str = 'auto'  # auto (LPIPS if its weights exist, else EfficientNet-Lite0 features), lpips, efficientnet
     perceptual_size: int = 112
@@ -338,7 +346,7 @@ class SPAELoss(nn.Module):
         sw = self.semantic_weight(step)
         if target_words is not None and c.semantic_weight > 0:
             terms['semantic'] = semantic_loss(q.targets, self.embeddings, target_words, c.semantic_tau,
-                                              c.semantic_layers, self.sq_norms)
+                                              c.semantic_layers, self.sq_norms, c.semantic_split)
             total = total + sw * terms['semantic']
         terms['semantic_weight'] = torch.tensor(sw)
         disc = disc if disc is not None else self.discriminator

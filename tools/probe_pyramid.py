@@ -12,6 +12,7 @@ VARIANT is '+'-joined parts, applied to the previous demo recipe (PINNED_* below
     wide            encoder/decoder base 32 channels, mult 1-2-2      V=N   codebook size (0 = every whole word)
     disc=λ centre=c semantic target weighting (TrainConfig.semantic_discriminative / semantic_centre)
     split=s         layer 1 targets the s most relevant words, layer 2 the rest (LossConfig.semantic_split)
+    pool            coarse layers quantise the block mean of the latent instead of the block centre
 
 Rows in data/pyramid-probe/ made before these options were native to spae.quantizer (base, lqae, ceiling,
 commitfinal, noprefix, w=…, S=1,1+…) ran the first revision of this script (git log), which patched the quantiser's
@@ -54,6 +55,7 @@ def variant_config(name: str, steps: int, out: str):
         elif part.startswith('disc='): train['semantic_discriminative'] = float(part[5:])
         elif part.startswith('centre='): train['semantic_centre'] = float(part[7:])
         elif part.startswith('split='): loss['semantic_split'] = int(part[6:])
+        elif part == 'pool': model['subsample'] = 'pool'
         elif part != 'base': raise SystemExit(f'unknown part {part!r} of variant {name!r}')
     base, settings = resolve_run(train_config('demo', steps=steps, ckpt_every=0, sample_every=0, progress=False,
                                               log_every=10, out=out, **{**PINNED_TRAIN, **train}), None)

@@ -537,6 +537,8 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument('--mask', default=None, help=f'box of the latent grid ROWS,COLS: inpaint writes it [{INPAINT_BOX}], outpaint keeps it [{OUTPAINT_KEEP}]')
     p.add_argument('--prompt', default='pairs', help="'pairs': corrupted → clean context pairs (the paper's recipe); 'clean': clean examples only [pairs]")
     p.add_argument('--copy-bias', type=float, default=0.0, help="logit bonus for the query's own word at each position [0]")
+    p.add_argument('--draft', action='store_true', help="greedy only: check the query's own words as a draft, several per "
+                   'forward pass (the same output; fewer passes, which pays on a GPU, not on a small CPU)')
     p.add_argument('--temperature', type=float, default=0.0, help='0 = greedy [0]')
     p.add_argument('--top-k', type=int, default=None, help='sample among the k likeliest words (with --temperature)')
     p.add_argument('--seed', type=int, default=0)
@@ -575,7 +577,7 @@ def run_task(a, model, lm) -> tuple:
     "(result dict, PNG rows, row names) of one `spae generate` task."
     cb, size = model.codebook, model.config.image_size
     cfg = GenerationConfig(context_pairs=a.context_pairs, rounds=a.rounds, temperature=a.temperature, top_k=a.top_k,
-                           seed=a.seed, prompt=a.prompt, copy_bias=a.copy_bias)
+                           seed=a.seed, prompt=a.prompt, copy_bias=a.copy_bias, draft=a.draft)
     layers = min(a.layers, model.spec.num_layers)
     train, test = fashion_mnist('train', size=size), fashion_mnist('test', size=size)
     idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(a.seed))[:a.n]

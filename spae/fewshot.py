@@ -19,8 +19,8 @@ from .llm import HFLM, LLMError, check_codebook_matches, load_lm
 __all__ = ['NONSENSE_LABELS', 'FASHION_ORACLE_BAGS', 'CONTENT_FREE', 'ROWS', 'ROW_NOTES', 'DATASETS', 'Episode',
            'sample_episodes', 'PyramidWords', 'pyramid_positions', 'FlatWords', 'RandomWords', 'OracleWords',
            'episode_prompt', 'calibrated', 'score_episode', 'wilson', 'run_fewshot', 'load_tokenizer_folder',
-           'fewshot_sources', 'fewshot_table', 'planned_settings', 'merge_fewshot', 'format_table', 'plot_fewshot',
-           'episode_speed', 'bench_fewshot', 'fewshot_pool', 'run_fewshot_command', 'cli_fewshot']
+           'fewshot_sources', 'fewshot_table', 'planned_settings', 'settings_diff', 'merge_fewshot', 'format_table',
+           'plot_fewshot', 'episode_speed', 'bench_fewshot', 'fewshot_pool', 'run_fewshot_command', 'cli_fewshot']
 
 # %% ../nbs/10_fewshot.ipynb #3c6ac5c3
 NONSENSE_LABELS = ('dax', 'blicket', 'wug', 'zorp', 'toma', 'fep', 'tufa', 'gazzer', 'lorp', 'mib')
@@ -288,11 +288,14 @@ def planned_settings(a) -> dict:
                 induction=not a.no_induction, labels=a.labels, seed=a.seed,
                 cells=[f'{w}-way {k}-shot' for w in a.ways for k in a.shots], dataset=a.dataset, pool_per_class=a.pool)
 
+def settings_diff(table: dict, other: dict) -> str:
+    "'' when two few-shot runs share the `_SAME` settings (so the same episodes), else which differ and how."
+    diff = [k for k in _SAME if table.get(k) != other.get(k)]
+    return (f'different {diff} (' + '; '.join(f'{k}: {table.get(k)!r} vs {other.get(k)!r}' for k in diff) + ')') if diff else ''
+
 def merge_fewshot(table: dict, update: dict) -> dict:
     "`table` with the rows of `update` added or replaced; refuses unless both ran the same episodes (same settings)."
-    diff = [k for k in _SAME if table.get(k) != update.get(k)]
-    if diff: raise ValueError(f'cannot merge few-shot tables run with different {diff}: '
-                              + '; '.join(f'{k}: {table.get(k)!r} vs {update.get(k)!r}' for k in diff))
+    if diff := settings_diff(table, update): raise ValueError(f'cannot merge few-shot tables run with {diff}')
     runs = table.get('runs') or [{'command': table.get('command'), 'seconds': table.get('seconds'),
                                   'tokenizer': table.get('tokenizer', 'demo-tokenizer'), 'rows': list(table['rows'])}]
     runs = runs + [{'command': update.get('command'), 'seconds': update.get('seconds'),
@@ -421,12 +424,9 @@ def cli_fewshot(argv: list | None = None) -> int:
     if a.update and not (a.json and Path(a.json).exists()):
         print(f'spae fewshot: --update needs --json pointing at an existing table (got {a.json!r})', file=sys.stderr); return 2
     if a.update:  # refuse now, not after an hour of scoring
-        table, planned = json.loads(Path(a.json).read_text()), planned_settings(a)
-        diff = [k for k in _SAME if k in table and table[k] != planned[k]]
-        if diff:
-            print(f'spae fewshot: --update: {a.json} was made with different {diff} ('
-                  + '; '.join(f'{k}: {table[k]!r} there, {planned[k]!r} here' for k in diff)
-                  + '); rerun with the same options so that every row is scored on the same episodes', file=sys.stderr)
+        if diff := settings_diff(json.loads(Path(a.json).read_text()), planned_settings(a)):
+            print(f'spae fewshot: --update: {a.json} was made with {diff} (there vs here); rerun with the same '
+                  'options so that every row is scored on the same episodes', file=sys.stderr)
             return 2
     try: report = run_fewshot_command(a)
     except (MissingAssetError, FileNotFoundError, LLMError) as e:  # something to install, start or point at

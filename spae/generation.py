@@ -161,7 +161,7 @@ def generate_drafted(lm, prompts: list, # B token-id prompts of equal length, re
                      query: torch.Tensor, # [B, n] token ids: the draft, and where `bias` applies
                      bias: float, # added to the logit of query[b, t] at step t (0: plain greedy)
                      prefix, # a `Prefix` with its KV cache
-                     window: int = 16, # draft words checked per forward pass
+                     window: int = 4, # draft words checked per forward pass (GenerationConfig.draft_window)
                     ) -> tuple: # (B lists of n token ids, forward passes used)
     "Greedy `generate_near`, checking the query's own words as a draft, `window` per forward pass: same words, fewer passes."
     if window < 1: raise ValueError(f'window must be ≥ 1, got {window}')

@@ -3,7 +3,8 @@
     PYTHONPATH=. python tools/llm_speed_probe.py [THREADS]
 
 Prefill tokens/s for a 1,000-token prompt and ms per written token after it (the two costs of `spae generate`), then
-the same after `torch.ao.quantization.quantize_dynamic` on every Linear layer, and how far the logits moved.
+the same after `torch.ao.quantization.quantize_dynamic` on every Linear layer, and how far the logits moved; first, fp32
+decoding after 100 and 2,000 cached tokens (does the context length or the weights bound a written word?).
 Developer probe for a follow-up (int8 is not an option of spae.llm yet: its effect on generation quality is
 unmeasured, and torch.ao's dynamic quantisation is deprecated in favour of torchao).
 """
@@ -23,7 +24,9 @@ def bench(lm, tag, n_prompt=1000, n_written=15):
 if __name__ == '__main__':
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
     lm = HFLM.load('smollm2', device='cpu')
-    a = bench(lm, 'fp32')
+    bench(lm, 'fp32, 100-token prompt', n_prompt=100)
+    a = bench(lm, 'fp32, 1,000-token prompt')
+    bench(lm, 'fp32, 2,000-token prompt', n_prompt=2000)
     lm.model = torch.ao.quantization.quantize_dynamic(lm.model, {torch.nn.Linear}, dtype=torch.qint8)
     b = bench(lm, 'int8 dynamic')
     print(f'same next token: {a.argmax().item() == b.argmax().item()}; largest logit change {(a - b).abs().max().item():.2f}')

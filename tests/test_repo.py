@@ -74,7 +74,8 @@ def test_settings_comments_agree_with_the_presets():
 def test_unknown_key_in_settings_file_is_a_clear_error(tmp_path):
     f = tmp_path/'settings.ini'
     f.write_text('[spae]\nimagesize = 3\n')
-    with pytest.raises(ValueError, match=r"unknown key 'imagesize'.*image_size"): get_settings(f)
+    with pytest.raises(ValueError, match=r"unknown key.*'imagesize'.*did you mean 'image_size'") as e: get_settings(f)
+    assert str(f) in str(e.value) and '\n' not in str(e.value)
 
 
 def test_package_docstring_and_llms_txt_list_every_module():

@@ -6,13 +6,16 @@ Docs: https://spae-dev.github.io/spae/bench.html.md"""
 
 # %% ../nbs/13_bench.ipynb #35820f68
 from __future__ import annotations
-import argparse, json, os, platform, resource, statistics, subprocess, sys, time
+import dataclasses, json, os, platform, resource, statistics, subprocess, sys, time
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import torch
+
+from .core import atomic_write, check_choices, check_positive, check_writable, get_preset
 
 # %% auto #0
 __all__ = ['PROBES', 'SMOLLM2_DIM', 'SMOLLM2_VOCAB', 'SMOLLM2_WHOLE_WORDS', 'SEARCH_VOCAB_SIZES', 'SEARCH_WORKLOADS',
@@ -21,7 +24,8 @@ __all__ = ['PROBES', 'SMOLLM2_DIM', 'SMOLLM2_VOCAB', 'SMOLLM2_WHOLE_WORDS', 'SEA
            'cuda_peak_bytes', 'probe', 'alloc', 'run_probe', 'search_inputs', 'search_once', 'search_memory_estimate',
            'bench_search', 'random_codebook', 'preset_vocab_size', 'bench_model', 'random_images', 'bench_tokenizer',
            'make_train_step', 'bench_train', 'train_run', 'train_peak_rss', 'matmul_peak_flops', 'count_flops',
-           'find_max_batch', 'bench_gpu', 'run_bench', 'format_table', 'format_summary', 'cli_bench', 'plot_search']
+           'find_max_batch', 'bench_gpu', 'bench_sections', 'format_table', 'format_summary', 'BenchConfig',
+           'command_line', 'run_bench', 'plot_search']
 
 # %% ../nbs/13_bench.ipynb #7e755ecd
 def cpu_model() -> str:
@@ -485,11 +489,11 @@ def _quick_sizes() -> dict:
 
 SECTIONS = ('search', 'tokenizer', 'train', 'gpu', 'fewshot', 'generation')
 
-def run_bench(quick: bool = False, # tiny sizes: a check that everything runs, in seconds
-              sections=('search', 'tokenizer', 'train'), # any of search, tokenizer, train, gpu
-              device='cpu', # device of the search section
-              repeats: int | None = None, # timed rounds (default 3 search / 5 train)
-              log: Callable = print, **gpu_kw) -> dict:
+def bench_sections(quick: bool = False, # tiny sizes: a check that everything runs, in seconds
+                   sections=('search', 'tokenizer', 'train'), # any of SECTIONS
+                   device='cpu', # device of the search section
+                   repeats: int | None = None, # timed rounds (default 3 search / 5 train)
+                   log: Callable = print, **gpu_kw) -> dict:
     "Run the benchmark sections; returns a JSON-able dict with the machine info."
     if set(sections) - set(SECTIONS): raise ValueError(f'unknown section(s) {sorted(set(sections) - set(SECTIONS))}; choose from {SECTIONS}')
     q = _quick_sizes() if quick else dict(search={}, tokenizer={}, train={}, rss={})
@@ -535,7 +539,7 @@ def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
 def _mib(b): return None if b is None else b / 2**20
 
 def format_summary(res: dict) -> str:
-    "The printed summary of a `run_bench` result."
+    "The printed summary of a `bench_sections` / `run_bench` result."
     m = res['machine']
     out = [f"machine: {m['cpu']} ({m['logical_cores']} logical cores, torch {m['torch']}, {m['torch_threads']} threads)"
            f"{', GPU ' + m['gpu'] if m.get('gpu') else ''}; load {m['load_average']}"]
@@ -571,60 +575,71 @@ def format_summary(res: dict) -> str:
     out.append(g.get('status', ''))
     return '\n'.join(out)
 
-# %% ../nbs/13_bench.ipynb #885c3a74
-def cli_bench(argv: list[str] | None = None) -> int:
-    "`spae bench`: run the benchmarks, print a summary table, optionally write JSON."
-    p = argparse.ArgumentParser(prog='spae bench', description='Benchmarks: nearest-word search vs the GEMM limit, '
-                                'tokenizer and training throughput, and (with --gpu) the GPU training step.')
-    p.add_argument('--json', metavar='PATH', help='write the full results here as JSON')
-    p.add_argument('--quick', action='store_true', help='tiny sizes: checks that everything runs (seconds)')
-    p.add_argument('--gpu', action='store_true', help='run the GPU training-step benchmark (on CUDA; tiny on CPU) '
-                   'and, on CUDA, the search on the GPU')
-    p.add_argument('--only', metavar='SECTIONS', help='comma-separated subset of: search,tokenizer,train,gpu,fewshot,generation')
-    p.add_argument('--device', help='device of the search section (default: cuda with --gpu when available, else cpu)')
-    p.add_argument('--repeats', type=int, help='timed rounds per measurement')
-    p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s choice, one per core)')
-    p.add_argument('--max-batch', type=int, default=1024, help='largest batch the GPU batch search tries')
-    p.add_argument('--preset', default='paper', help='model preset of the GPU training step')
-    p.add_argument('--amp', default='auto', choices=['auto', 'bf16', 'fp16', 'fp32'],
-                   help='autocast of the GPU training step (auto: bf16 on CUDA, fp32 on the CPU)')
-    p.add_argument('--probe', help=argparse.SUPPRESS)  # internal: run one memory probe in this process
-    a = p.parse_args(argv)
-    if a.probe:
-        print(_PROBE_MARK + json.dumps(_run_probe_here(json.loads(a.probe))), flush=True); return 0
-    threads = torch.get_num_threads()
-    if a.threads: torch.set_num_threads(a.threads)
-    try: return _bench_command(a, argv)
-    finally: torch.set_num_threads(threads)
-
-def _bench_command(a, argv) -> int:
-    cuda = torch.cuda.is_available()
-    sections = a.only.split(',') if a.only else (['gpu', 'search'] if a.gpu else ['search', 'tokenizer', 'train'])
-    device = a.device or ('cuda' if a.gpu and cuda else 'cpu')
-    if a.gpu and not cuda: print(f'WARNING: {GPU_NOT_MEASURED}; running the GPU script on the CPU with tiny sizes', file=sys.stderr)
-    bad = set(sections) - set(SECTIONS)
-    if bad:
-        print(f'spae bench: unknown section(s) {sorted(bad)} in --only; choose from {",".join(SECTIONS)}', file=sys.stderr)
-        return 2
-    res = run_bench(quick=a.quick, sections=sections, device=device, repeats=a.repeats,
-                    **({'max_batch': a.max_batch, 'preset': a.preset, 'amp': a.amp} if 'gpu' in sections else {}))
-    res['command'] = 'spae bench ' + ' '.join(argv if argv is not None else sys.argv[1:])
-    print('\n' + format_summary(res))
-    if a.json:
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.json).write_text(json.dumps(res, indent=1) + '\n')
-        print(f'wrote {a.json}')
-    return 0
-
 # %% ../nbs/13_bench.ipynb #f172d35a
-if __name__ == '__main__' and Path(sys.argv[0]).name == 'bench.py':  # python -m spae.bench (not in a notebook)
-    sys.exit(cli_bench())
+@dataclass
+class BenchConfig:
+    "Benchmarks: nearest-word search vs the GEMM limit, tokenizer and training throughput, and (with --gpu) the GPU training step."
+    json: str | None = None  # write the full results here as JSON
+    quick: bool = False  # tiny sizes: checks that everything runs (seconds)
+    gpu: bool = False  # run the GPU training-step benchmark (on CUDA; tiny on CPU) and, on CUDA, the search on the GPU
+    only: str | None = None  # comma-separated subset of: search,tokenizer,train,gpu,fewshot,generation
+    device: str | None = None  # device of the search section (default: cuda with --gpu when available, else cpu)
+    repeats: int | None = None  # timed rounds per measurement
+    threads: int | None = None  # torch CPU threads (default: torch's choice, one per core)
+    max_batch: int = 1024  # largest batch the GPU batch search tries
+    preset: str = 'paper'  # model preset of the GPU training step
+    amp: str = field(default='auto', metadata={'choices': ('auto', 'bf16', 'fp16', 'fp32')})  # autocast of the GPU training step (auto: bf16 on CUDA, fp32 on the CPU)
+
+    def __post_init__(self):
+        check_choices(self); check_positive(self, 'repeats', 'threads', 'max_batch'); get_preset(self.preset)
+        bad = set(self.sections) - set(SECTIONS)
+        if bad: raise ValueError(f'unknown section(s) {sorted(bad)} in --only; choose from {",".join(SECTIONS)}')
+        if self.json: check_writable(self.json, '--json')
+
+    @property
+    def sections(self) -> list[str]:
+        "The sections to run: --only, else gpu+search with --gpu, else search, tokenizer and train."
+        return self.only.split(',') if self.only else (['gpu', 'search'] if self.gpu else ['search', 'tokenizer', 'train'])
+
+# %% ../nbs/13_bench.ipynb #0228e41e
+def command_line(cfg) -> str:
+    "`spae bench` with the flags of the fields of `cfg` that differ from their defaults."
+    out = []
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if v == f.default: continue
+        flag = '--' + f.name.replace('_', '-')
+        out.append(flag if v is True else '--no-' + flag[2:] if v is False else f'{flag} {v}')
+    return ' '.join(['spae bench', *out])
+
+def run_bench(cfg: BenchConfig) -> dict:
+    "`spae bench`: run the benchmarks, print a summary table, write JSON to `cfg.json` when given; returns the results."
+    threads = torch.get_num_threads()
+    if cfg.threads: torch.set_num_threads(cfg.threads)
+    cuda = torch.cuda.is_available()
+    if cfg.gpu and not cuda: print(f'WARNING: {GPU_NOT_MEASURED}; running the GPU script on the CPU with tiny sizes', file=sys.stderr)
+    gpu_kw = {'max_batch': cfg.max_batch, 'preset': cfg.preset, 'amp': cfg.amp} if 'gpu' in cfg.sections else {}
+    try: res = bench_sections(quick=cfg.quick, sections=cfg.sections, device=cfg.device or ('cuda' if cfg.gpu and cuda else 'cpu'),
+                              repeats=cfg.repeats, **gpu_kw)
+    finally: torch.set_num_threads(threads)
+    res['command'] = command_line(cfg)
+    print('\n' + format_summary(res))
+    if cfg.json:
+        with atomic_write(cfg.json) as tmp: Path(tmp).write_text(json.dumps(res, indent=1) + '\n')
+        print(f'wrote {cfg.json}')
+    return res
+
+# %% ../nbs/13_bench.ipynb #f297487e
+if __name__ == '__main__' and Path(sys.argv[0]).name == 'bench.py':  # not in a notebook
+    if sys.argv[1:2] != ['--probe'] or len(sys.argv) != 3:
+        sys.exit("python -m spae.bench only runs a memory probe: --probe '{JSON}'; the benchmarks are `spae bench`")
+    print(_PROBE_MARK + json.dumps(_run_probe_here(json.loads(sys.argv[2]))), flush=True)
 
 # %% ../nbs/13_bench.ipynb #203aadf6
 METHOD_COLORS = {'matmul': '#999999', 'nearest_word': '#1f77b4', 'nearest_word_blocked': '#17becf',
                  'cdist_argmin': '#ff7f0e', 'vector_quantize_pytorch': '#2ca02c'}
 
-def plot_search(res: dict, # a run_bench result (e.g. json.load of data/bench.json)
+def plot_search(res: dict, # a bench_sections result (e.g. json.load of data/bench.json)
                 key: str = 'frac_matmul', # frac_matmul or peak_bytes
                 ax=None):
     "Grouped bars of `key` per vocabulary size and method, one panel per workload; returns the figure."

@@ -1,6 +1,8 @@
-"""The `spae` command: `spae demo`, `encode`, `decode`, `train`, `eval`, `ablate`, `bench`, `data` — and errors a user can act on.
+"""The `spae` command: one parser per config dataclass, one runner, and errors a user can act on.
 
-The `spae` command. `spae encode` turns image files or folders into words per pyramid layer (text, or `--json` with codebook indices, words and LLM token ids); `spae decode` turns words — text, that JSON, or `-` for standard input — back into a PNG from any prefix of the layers, exactly as `SPAE.decode` does in Python. `spae demo`, `train`, `eval`, `ablate`, `bench` and `data` run the other notebooks' jobs. Mistakes a user can fix print one line and exit with a code per kind (`EXIT_CODES`).
+The `spae` command. Every `spae <x>` is a config dataclass `XConfig` and a function `run_x(cfg)` in the module that owns the job; its flags are generated from the dataclass fields (`parser_for`), `--config FILE` starts from a JSON of the fields, and `main` runs it, printing one line and an exit code per kind (`EXIT_CODES`) for mistakes a user can fix.
+
+Commands: `spae demo` (images of the configured dataset -> words -> images, with metrics and a figure), `spae encode` (image files -> words per pyramid layer), `spae decode` (words -> PNG from any prefix of layers), `spae train` (train a tokenizer), `spae eval` (reconstruction, usage and semantic metrics), `spae ablate` (the ablation variants), `spae fewshot` (few-shot classification with a frozen LLM), `spae generate` (a frozen LLM writes images), `spae bench` (speed and memory), `spae data` (find or fetch datasets), `spae video train|eval|score` (video tokenizers).
 
 Docs: https://spae-dev.github.io/spae/cli.html.md"""
 
@@ -8,35 +10,43 @@ Docs: https://spae-dev.github.io/spae/cli.html.md"""
 
 # %% ../nbs/14_cli.ipynb #1e42495a
 from __future__ import annotations
-import argparse, importlib, json, os, re, sys, time
-from dataclasses import fields
+import argparse, dataclasses, importlib, json, os, re, sys, time
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from .core import get_settings, seed_everything, get_device, find_settings_file, MissingAssetError
+from .core import (get_settings, seed_everything, get_device, find_settings_file, MissingAssetError, UnknownKeyError,
+                       check_keys, check_choices, check_positive, check_writable)
 from .data import BadImageError, UnreadableImageError, check_images, image_transform, load_rgb
-from .explorer import DEMO_TOKENIZER, to_uint8  # the committed tokenizer; images -> PNG pixels
+from .explorer import to_uint8  # images -> PNG pixels
+from .model import CheckpointError, read_model_config, tokenizer_path
 
 # %% auto #0
-__all__ = ['COMMANDS', 'EXIT_CODES', 'ERROR_KINDS', 'POSITIVE_FLAGS', 'IMAGE_SUFFIXES', 'CLIError', 'CheckpointError',
-           'error_kind', 'one_line', 'flag_values', 'preflight', 'check_checkpoint', 'load_tokenizer', 'main',
-           'one_per_class', 'pyramid_figure', 'run_demo', 'cli_demo', 'image_files', 'read_images', 'encode_images',
-           'pyramid_json', 'pyramid_text', 'parse_words', 'decode_words', 'cli_encode', 'cli_decode']
+__all__ = ['COMMANDS', 'EXIT_CODES', 'ERROR_KINDS', 'SCALARS', 'POSITIVE_FLAGS', 'IMAGE_SUFFIXES', 'CLIError', 'error_kind',
+           'one_line', 'field_default', 'field_kind', 'parse_kv', 'add_field', 'parser_for', 'read_config_file',
+           'config_from_argv', 'flag_values', 'preflight', 'check_checkpoint', 'load_checked_tokenizer', 'find_command',
+           'command_runner', 'main', 'one_per_class', 'pyramid_figure', 'DemoConfig', 'demo_words', 'run_demo',
+           'image_files', 'read_images', 'encode_images', 'pyramid_json', 'pyramid_text', 'parse_words', 'decode_words',
+           'EncodeConfig', 'DecodeConfig', 'run_encode', 'run_decode']
 
 # %% ../nbs/14_cli.ipynb #6c4088a5
 COMMANDS = {
-    'demo':     ('spae.cli',        'cli_demo',     'encode images of the configured dataset into word pyramids and decode every prefix'),
-    'encode':   ('spae.cli',        'cli_encode',   'image files or folders -> words per pyramid layer (text or --json)'),
-    'decode':   ('spae.cli',        'cli_decode',   'words (text or the JSON of encode; - = stdin) -> PNG, from any prefix of layers'),
-    'train':    ('spae.train',      'cli_train',    'train a tokenizer (torchrun-ready)'),
-    'eval':     ('spae.metrics',    'cli_eval',     'PSNR/SSIM per prefix, perceptual, FD, usage and semantic relevance'),
-    'ablate':   ('spae.ablation',   'cli_ablate',   'train the ablation variants with one budget and report them'),
-    'fewshot':  ('spae.fewshot',    'cli_fewshot',  'few-shot classification with a frozen LLM reading SPAE words'),
-    'generate': ('spae.generation', 'cli_generate', 'a frozen LLM writes images: progressive in-context generation'),
-    'bench':    ('spae.bench',      'cli_bench',    'speed and memory benchmarks'),
-    'data':     ('spae.data',       'cli_data',     'find or fetch datasets'),
+    'demo':        ('spae.cli',        'DemoConfig',       'run_demo',        'encode images of the configured dataset into word pyramids and decode every prefix'),
+    'encode':      ('spae.cli',        'EncodeConfig',     'run_encode',      'image files or folders -> words per pyramid layer (text or --json)'),
+    'decode':      ('spae.cli',        'DecodeConfig',     'run_decode',      'words (text or the JSON of encode; - = stdin) -> PNG, from any prefix of layers'),
+    'train':       ('spae.train',      'TrainConfig',      'run_train',       'train a tokenizer (torchrun-ready)'),
+    'eval':        ('spae.metrics',    'EvalConfig',       'run_eval',        'PSNR/SSIM per prefix, perceptual, FD, usage and semantic relevance'),
+    'ablate':      ('spae.ablation',   'AblateConfig',     'run_ablate',      'train the ablation variants with one budget and report them'),
+    'fewshot':     ('spae.fewshot',    'FewshotConfig',    'run_fewshot',     'few-shot classification with a frozen LLM reading SPAE words'),
+    'generate':    ('spae.generation', 'GenerateConfig',   'run_generate',    'a frozen LLM writes images: progressive in-context generation'),
+    'bench':       ('spae.bench',      'BenchConfig',      'run_bench',       'speed and memory benchmarks'),
+    'data':        ('spae.data',       'DataConfig',       'run_data',        'find, check or fetch datasets'),
+    'video train': ('spae.video',      'VideoTrainConfig', 'run_video_train', 'train a video tokenizer on Moving Fashion-MNIST clips'),
+    'video eval':  ('spae.video',      'VideoEvalConfig',  'run_video_eval',  'reconstruction and semantic metrics of a video tokenizer'),
+    'video score': ('spae.video',      'VideoScoreConfig', 'run_video_score', 'score video tokenizers against their targets'),
 }
 
 # %% ../nbs/14_cli.ipynb #3f47fccd
@@ -57,9 +67,6 @@ class CLIError(Exception):
         if kind not in EXIT_CODES: raise ValueError(f'unknown error kind {kind!r}; use one of {list(EXIT_CODES)}')
         super().__init__(message); self.kind = kind
 
-class CheckpointError(ValueError):
-    "A tokenizer or run folder that exists but cannot be loaded; the message names the file and the fix."
-
 # %% ../nbs/14_cli.ipynb #48e714c6
 ERROR_KINDS = {'BadImageError': 'image', 'UnreadableImageError': 'image', 'CheckpointError': 'checkpoint',
                'CodebookMismatchError': 'checkpoint', 'NotInCodebookError': 'words', 'MissingAssetError': 'missing',
@@ -76,6 +83,104 @@ def one_line(e: BaseException) -> str:
     "The exception's message on one line (KeyError's repr quotes removed)."
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     return ' '.join(str(msg).split())
+
+# %% ../nbs/14_cli.ipynb #72816dfe
+SCALARS = {'int': int, 'float': float, 'str': str, 'Path': str}
+
+def field_default(f: dataclasses.Field):
+    "The default value of dataclass field `f` (calling its factory), or `MISSING` for a required field."
+    if f.default is not MISSING: return f.default
+    return f.default_factory() if f.default_factory is not MISSING else MISSING
+
+def field_kind(f: dataclasses.Field) -> tuple[str, str, bool]:
+    "(kind, element type, optional): `int | None` → ('int', 'int', True); `tuple[float, float]` → ('tuple', 'float', False)."
+    t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', str(f.type))
+    parts = [q.strip() for q in t.split('|')]
+    kind, _, inner = next(q for q in parts if q != 'None').partition('[')
+    elem = inner.rstrip(']').split(',')[0].strip()
+    if kind in ('tuple', 'list') and not elem:  # a bare `tuple`: the element type of its default
+        d = field_default(f)
+        elem = type(d[0]).__name__ if d not in (MISSING, None) and len(d) else 'str'
+    return kind, elem or kind, 'None' in parts
+
+# %% ../nbs/14_cli.ipynb #f727f06b
+def parse_kv(text: str) -> tuple[str, object]:
+    "`KEY=VALUE` → (key, value), the value read as JSON when it parses (numbers, lists, true), else kept as a string."
+    if '=' not in text: raise argparse.ArgumentTypeError(f'expected KEY=VALUE, got {text!r}')
+    k, v = text.split('=', 1)
+    try: return k, json.loads(v)
+    except json.JSONDecodeError: return k, v
+
+# %% ../nbs/14_cli.ipynb #7ddb6157
+def add_field(p: argparse.ArgumentParser, f: dataclasses.Field, help_: str, positional: bool = False):
+    "Add the argument of dataclass field `f` to parser `p`, typed from its annotation, with `help_` and its default."
+    kind, elem, _ = field_kind(f)
+    default, meta = field_default(f), f.metadata
+    shown = '' if default in (MISSING, None, '', (), []) or kind == 'dict' else f' [{default}]'
+    kw = dict(default=argparse.SUPPRESS, help=argparse.SUPPRESS if meta.get('hidden') else (help_ + shown).replace('%', '%%'))
+    if 'choices' in meta: kw['choices'] = meta['choices']
+    if kind == 'bool': kw['action'] = argparse.BooleanOptionalAction
+    elif kind == 'dict': kw.update(action='append', type=parse_kv, metavar='KEY=VALUE', help=kw['help'] + ' (repeatable)')
+    elif kind in ('tuple', 'list'):
+        fixed = kind == 'tuple' and default not in (MISSING, None) and len(default)
+        kw.update(type=SCALARS.get(elem, str), nargs=len(default) if fixed else ('*' if positional else '+'))
+    else: kw['type'] = SCALARS.get(kind, str)
+    if positional:  # optional for argparse: a required one may come from --config FILE (config_from_argv checks)
+        kw.setdefault('nargs', '?')
+        return p.add_argument(f.name, **kw)
+    return p.add_argument(*(meta.get('flags') or ['--' + f.name.replace('_', '-')]), dest=f.name, **kw)
+
+# %% ../nbs/14_cli.ipynb #cc68e96a
+def parser_for(cls, # a config dataclass
+               prog: str | None = None, # the command's name in usage lines, e.g. 'spae eval'
+              ) -> argparse.ArgumentParser:
+    "An argparse parser with one argument per field of `cls` (help from the field comments) and `--config FILE`."
+    from fastcore.docments import docments
+    helps, by_name = docments(cls), {f.name: f for f in fields(cls) if f.init}
+    positional = tuple(getattr(cls, 'POSITIONAL', ()))
+    p = argparse.ArgumentParser(prog=prog, description=cls.__doc__)
+    for name in positional: add_field(p, by_name[name], helps.get(name) or '', positional=True)
+    for f in by_name.values():
+        if f.name not in positional: add_field(p, f, helps.get(f.name) or '')
+    if 'config' not in by_name:
+        p.add_argument('--config', metavar='FILE', default=argparse.SUPPRESS,
+                       help=f'a JSON file of {cls.__name__} fields to start from (flags given here override it)')
+    return p
+
+# %% ../nbs/14_cli.ipynb #4acc8673
+def read_config_file(path: Path | str, cls=None) -> dict:
+    "The JSON object in `path` (only fields of `cls`, when given), or a one-line error: missing file, bad JSON, unknown key."
+    p = Path(path).expanduser()
+    if not p.is_file(): raise CLIError('missing', f'--config file {p} does not exist')
+    try: d = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        where = f' ({e.msg}, line {e.lineno})' if isinstance(e, json.JSONDecodeError) else ''
+        raise CLIError('setting', f'--config file {p} is not valid JSON{where}; fix or regenerate it') from None
+    if not isinstance(d, dict): raise CLIError('setting', f'--config file {p} should hold a JSON object of config fields')
+    if cls is None: return d
+    try: check_keys(d, cls, f'--config file {p}')
+    except UnknownKeyError as e: raise CLIError('setting', one_line(e)) from None
+    return d
+
+
+
+# %% ../nbs/14_cli.ipynb #aa5bc09d
+def config_from_argv(cls, argv: list[str], prog: str | None = None):
+    "The `cls` that `argv` describes: the field defaults, then `--config FILE`, then the flags given."
+    given = vars(parser_for(cls, prog).parse_args(argv))
+    values = read_config_file(given.pop('config'), cls) if 'config' in given else {}
+    by_name = {f.name: f for f in fields(cls) if f.init}
+    for k, v in given.items(): values[k] = {**values.get(k, {}), **dict(v)} if field_kind(by_name[k])[0] == 'dict' else v
+    for k, v in values.items():
+        if field_kind(by_name[k])[0] == 'tuple' and isinstance(v, list): values[k] = tuple(v)
+    positional = getattr(cls, 'POSITIONAL', ())
+    missing = [k if k in positional else (f.metadata.get('flags') or ['--' + k.replace('_', '-')])[-1]
+               for k, f in by_name.items() if field_default(f) is MISSING and k not in values]
+    if missing: raise CLIError('usage', f'{", ".join(missing)} is required (on the command line or in --config FILE)')
+    try: return cls(**values)
+    except (ValueError, TypeError) as e:
+        if error_kind(e): raise  # a missing file, a bad image, …: its own exit code
+        raise CLIError('usage', one_line(e)) from None
 
 # %% ../nbs/14_cli.ipynb #506329d8
 POSITIVE_FLAGS = ('--steps', '--batch-size', '--grad-accum', '--n', '--n-eval', '--layers', '--scale')
@@ -98,12 +203,10 @@ def _check_settings():
         raise CLIError('setting', f'{one_line(e)} — fix it in {where}') from None
 
 def _check_keys(argv, flag, module, cls):
-    pairs = flag_values(argv, flag)
-    if not pairs: return
-    known = {f.name for f in fields(getattr(importlib.import_module(module), cls))}
-    for kv in pairs:
-        key = kv.split('=', 1)[0]
-        if key not in known: raise CLIError('usage', f'unknown {flag} key {key!r}; {cls} has: {", ".join(sorted(known))}')
+    keys = [kv.split('=', 1)[0] for kv in flag_values(argv, flag)]
+    if not keys: return
+    try: check_keys(keys, getattr(importlib.import_module(module), cls), f'{flag} ({cls} fields)')
+    except UnknownKeyError as e: raise CLIError('usage', one_line(e)) from None
 
 def preflight(command: str, argv: list[str]):
     "Check settings, devices, positive counts, `--model`/`--loss` keys, `--config` and `--checkpoint` before `command` runs."
@@ -118,11 +221,7 @@ def preflight(command: str, argv: list[str]):
             if n <= 0: raise CLIError('usage', f'{flag} must be a positive integer, got {n}')
     _check_keys(argv, '--model', 'spae.model', 'ModelConfig')
     _check_keys(argv, '--loss', 'spae.losses', 'LossConfig')
-    for f in flag_values(argv, '--config'):
-        try: json.loads(Path(f).read_text())
-        except FileNotFoundError: raise CLIError('missing', f'--config file {f} does not exist') from None
-        except json.JSONDecodeError as e:
-            raise CLIError('setting', f'--config file {f} is not valid JSON ({e.msg}, line {e.lineno}); fix or regenerate it') from None
+    for f in flag_values(argv, '--config'): read_config_file(f)
     for c in flag_values(argv, '--checkpoint'): check_checkpoint(c)
 
 # %% ../nbs/14_cli.ipynb #81c0754f
@@ -136,19 +235,12 @@ def _read_json(path: Path, what: str) -> dict:
     return d
 
 def check_checkpoint(path: Path | str) -> Path:
-    "The tokenizer folder `path` resolves to, after checking that its files can be read; else a clear error."
+    "The tokenizer folder `path` (a folder or a shipped name) resolves to, after reading its config and weights' header."
     from safetensors import safe_open
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise FileNotFoundError(f'tokenizer folder {p} does not exist; pass a folder written by SPAE.save or spae train '
-                                f'(the committed one is {DEMO_TOKENIZER})')
+    p = tokenizer_path(os.path.expanduser(str(path)))  # a folder, or the name of a shipped tokenizer
     if (p/'tokenizer').is_dir(): p = p/'tokenizer'
     if (p/'config.json').exists():
-        from spae.model import ModelConfig
-        try: ModelConfig.from_dict(_read_json(p/'config.json', 'tokenizer config'))
-        except (ValueError, TypeError) as e:
-            if isinstance(e, CheckpointError): raise
-            raise CheckpointError(f'{p/"config.json"} is not a tokenizer config: {one_line(e)}') from None
+        read_model_config(p/'config.json')  # a CheckpointError naming the file when it is damaged
         weights = p/'model.safetensors'
         if not weights.exists(): raise CheckpointError(f'{p} has config.json but no model.safetensors; copy the whole folder that SPAE.save wrote')
         try:
@@ -160,38 +252,59 @@ def check_checkpoint(path: Path | str) -> Path:
     raise CheckpointError(f'{p} is not a tokenizer folder: it needs config.json + model.safetensors (SPAE.save) '
                           f'or a run folder of spae train (tokenizer/ or state.json)')
 
-def load_tokenizer(path: Path | str | None = None, # tokenizer or run folder; None = the committed demo tokenizer
-                   device: str | torch.device | None = None, # None = the device setting
-                  ):
-    "An SPAE in eval mode from a checked tokenizer folder."
-    from spae.metrics import load_for_eval
-    p = check_checkpoint(path or DEMO_TOKENIZER)
-    try: return load_for_eval(p, device=get_device(device)).eval()
+def load_checked_tokenizer(path: Path | str = 'demo', # tokenizer or run folder, or the name of a shipped tokenizer
+                           device: str | torch.device | None = None, # None = the device setting
+                          ):
+    "An SPAE in eval mode from `check_checkpoint(path)`; weights that do not fit the config are a `CheckpointError`."
+    from spae.metrics import load_tokenizer_or_run
+    p = check_checkpoint(path)
+    try: return load_tokenizer_or_run(p, device=get_device(device))
     except (RuntimeError, KeyError) as e:  # weights that do not fit the config (torch's load_state_dict)
         raise CheckpointError(f'the weights in {p} do not fit its config ({one_line(e)[:300]}); the folder mixes files of different models') from None
 
-# %% ../nbs/14_cli.ipynb #6cf3060e
+# %% ../nbs/14_cli.ipynb #0f7bc765
+def find_command(argv: list[str]) -> tuple[str | None, list[str]]:
+    "(command, its arguments): one word (`eval`) or two (`video train`); None when `argv` names no command."
+    for n in (2, 1):
+        if len(argv) >= n and ' '.join(argv[:n]) in COMMANDS: return ' '.join(argv[:n]), argv[n:]
+    return None, argv
+
+def command_runner(command: str):
+    "A function argv → exit code for `command`: `run_x(config_from_argv(XConfig, argv))`, else the module's `cli_x(argv)`."
+    module, cfg_name, run_name, _ = COMMANDS[command]
+    try: mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name != module: raise
+        raise CLIError('missing', f'this installation has no {module} yet, which `spae {command}` needs; update spae') from None
+    cls, run = getattr(mod, cfg_name, None), getattr(mod, run_name, None)
+    if cls is None or run is None:  # not moved to a config yet
+        legacy = getattr(mod, 'cli_' + command.replace(' ', '_'), None)
+        if legacy is None: raise CLIError('missing', f'{module} has no {cfg_name} yet, which `spae {command}` needs; update spae')
+        return legacy
+    def runner(argv: list[str]) -> int:
+        result = run(config_from_argv(cls, argv, prog=f'spae {command}'))
+        return result if isinstance(result, int) and not isinstance(result, bool) else 0  # a dict = success
+    return runner
+
+# %% ../nbs/14_cli.ipynb #8b0b3a0b
 def _usage() -> str:
-    lines = [f'  {name:<9} {help_}' for name, (_, _, help_) in COMMANDS.items()]
+    lines = [f'  {name:<12} {help_}' for name, (*_, help_) in COMMANDS.items()]
     codes = ', '.join(f'{v} {k}' for k, v in EXIT_CODES.items())
     return ('usage: spae COMMAND [options]   (spae COMMAND --help for its options)\n\ncommands:\n' + '\n'.join(lines)
             + f'\n\nexit codes: 0 ok, {codes}')
 
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `spae` command."
+    "Entry point of the `spae` command: the exit code of the command `argv` names."
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
-    if argv[0] not in COMMANDS:
-        print(f'spae: unknown command {argv[0]!r}\n\n{_usage()}', file=sys.stderr); return EXIT_CODES['usage']
-    command, rest = argv[0], argv[1:]
-    module, func, _ = COMMANDS[command]
+    command, rest = find_command(argv)
+    if command is None:
+        print(f'spae: unknown command {" ".join(argv[:2]) if argv[0] == "video" else argv[0]!r}\n\n{_usage()}', file=sys.stderr)
+        return EXIT_CODES['usage']
     try:
         if not {'-h', '--help'} & set(rest): preflight(command, rest)
-        try: fn = getattr(importlib.import_module(module), func)
-        except ModuleNotFoundError as e:
-            if e.name != module: raise
-            raise CLIError('missing', f'this installation has no {module} yet, which `spae {command}` needs; update spae') from None
-        return fn(rest) or 0
+        return command_runner(command)(rest) or 0
+    except SystemExit as e: return 0 if e.code is None else e.code if isinstance(e.code, int) else EXIT_CODES['usage']  # argparse
     except KeyboardInterrupt:
         print(f'spae {command}: interrupted', file=sys.stderr); return 130
     except Exception as e:
@@ -225,56 +338,54 @@ def pyramid_figure(model, images: torch.Tensor, titles: list[str]):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/14_cli.ipynb #3c66c27a
-def run_demo(checkpoint: Path | str | None = None, # tokenizer folder (default: the committed data/demo-tokenizer)
-             out: Path | str = 'runs/demo', # where the figure and report go
-             n_eval: int = 1000, # test images evaluated
-             train_steps: int = 300, # steps of the short run trained when no tokenizer exists
-             max_classes: int = 10, # classes shown in the words and the figure (the first ones)
-            ) -> dict:
+# %% ../nbs/14_cli.ipynb #f42f4923
+@dataclass
+class DemoConfig:
     "Images of the configured dataset (Fashion-MNIST by default) → word pyramids → images, with words, metrics and a figure."
-    from spae.metrics import eval_dataset, evaluate, format_report
-    s = get_settings(); seed_everything(s.seed)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    ckpt = Path(checkpoint) if checkpoint else DEMO_TOKENIZER
-    if not (ckpt/'config.json').exists() and not (ckpt/'state.json').exists() and not (ckpt/'tokenizer').exists():
-        if checkpoint: raise FileNotFoundError(f'{ckpt} is not a tokenizer folder (config.json + model.safetensors) or a run folder')
-        from spae.train import cli_train
-        print(f'No demo tokenizer at {ckpt}: training a short one ({train_steps} steps) into {out/"train"}')
-        cli_train(['--preset', 'demo', '--steps', str(train_steps), '--out', str(out/'train')])
-        ckpt = out/'train'
-    t0 = time.time()
-    model = load_tokenizer(ckpt)
-    test = eval_dataset(s, image_size=model.config.image_size)  # the test split of the `dataset` setting, else val/train
+    checkpoint: str = 'demo'  # tokenizer or run folder, or the name of a shipped tokenizer
+    out: str = 'runs/demo'  # output folder for pyramid.png and report.json
+    n_eval: int = 1000  # test images evaluated (of the dataset the settings name)
+    max_classes: int = 10  # classes shown in the words and the figure (the first ones)
+    device: str | None = None  # cpu, cuda, auto (default: the device setting)
+
+    def __post_init__(self):
+        check_positive(self, 'n_eval', 'max_classes')
+        check_writable(self.out, '--out')
+
+# %% ../nbs/14_cli.ipynb #b770713e
+def demo_words(model, test, max_classes: int = 10) -> tuple[torch.Tensor, list[str], object]:
+    "(images [C, 3, S, S], class names, their TokenPyramid) for the first test image of each class; prints layers 1-2."
     labels = test.labels if hasattr(test, 'labels') else test.targets  # Fashion-MNIST / image folders
     idx = one_per_class(labels, len(test.classes))[:max_classes]
     names = [test.classes[int(labels[k])] for k in idx]
     x = torch.stack([test[k][0] for k in idx]).to(next(model.parameters()).device)
     pyramid = model.encode(x)
-    print(f'tokenizer {ckpt} | codebook: {model.codebook.size:,} words of {model.config.llm} | '
-          f'tokens per layer {model.spec.tokens_per_layer}\n')
-    print(f'{s.dataset}: {len(test):,} evaluation images, {len(test.classes)} classes'
+    print(f'{get_settings().dataset}: {len(test):,} evaluation images, {len(test.classes)} classes'
           + (f' (the first {len(idx)} shown)' if len(idx) < len(test.classes) else ''))
     print(f'Words of layers 1-2 ({" + ".join(map(str, model.spec.tokens_per_layer[:2]))} tokens) for one image per class:')
     for i, name in enumerate(names): print(f'  {name:>12}: {pyramid.text(i, layers=2)}')
-    report = evaluate(model, test, n=n_eval, fd=False, perceptual=False)
+    return x, names, pyramid
+
+# %% ../nbs/14_cli.ipynb #b993859c
+def run_demo(cfg: DemoConfig) -> dict:
+    "`spae demo`: words for one image per class, metrics and a figure of every prefix, in `cfg.out`."
+    from spae.metrics import eval_dataset, evaluate, format_report
+    s = get_settings(); seed_everything(s.seed)
+    t0, out = time.time(), Path(cfg.out)
+    model = load_checked_tokenizer(cfg.checkpoint, cfg.device)
+    print(f'tokenizer {cfg.checkpoint} | codebook: {model.codebook.size:,} words of {model.config.llm} | '
+          f'tokens per layer {model.spec.tokens_per_layer}\n')
+    test = eval_dataset(s, image_size=model.config.image_size)  # the test split of the `dataset` setting, else val/train
+    x, names, pyramid = demo_words(model, test, cfg.max_classes)
+    report = evaluate(model, test, n=cfg.n_eval, fd=False, perceptual=False)
     print('\n' + format_report(report))
-    fig = pyramid_figure(model, x, names)
-    fig.savefig(out/'pyramid.png', dpi=120)
+    out.mkdir(parents=True, exist_ok=True)
+    pyramid_figure(model, x, names).savefig(out/'pyramid.png', dpi=120)
     words = {name: [pyramid.words[l][i] for l in range(2)] for i, name in enumerate(names)}
-    (out/'report.json').write_text(json.dumps({'checkpoint': str(ckpt), 'dataset': s.dataset, 'words_layers_1_2': words, **report},
-                                              indent=1, default=str))
+    (out/'report.json').write_text(json.dumps({'checkpoint': str(cfg.checkpoint), 'dataset': s.dataset, 'words_layers_1_2': words,
+                                               **report}, indent=1, default=str))
     print(f'\nwrote {out/"pyramid.png"} and {out/"report.json"} in {time.time()-t0:.0f}s')
     return {'dataset': s.dataset, 'words': words, **report}
-
-def cli_demo(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog='spae demo', description=run_demo.__doc__)
-    p.add_argument('--checkpoint', default=None, help='tokenizer or run folder (default: data/demo-tokenizer)')
-    p.add_argument('--out', default='runs/demo', help='output folder for pyramid.png and report.json')
-    p.add_argument('--n-eval', type=int, default=1000, help='test images evaluated (of the dataset the settings name)')
-    a = p.parse_args(argv)
-    run_demo(a.checkpoint, a.out, a.n_eval)
-    return 0
 
 # %% ../nbs/14_cli.ipynb #0f23c463
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff')
@@ -393,28 +504,55 @@ def decode_words(model, parsed: list[tuple[str, list]], layers: int | None = Non
     return out
 
 # %% ../nbs/14_cli.ipynb #2f2586bb
-def cli_encode(argv: list[str] | None = None) -> int:
-    "`spae encode IMAGES... [--json] [--layers N] [-o FILE]`: images → words per pyramid layer."
-    p = argparse.ArgumentParser(prog='spae encode', description='Images -> pyramids of words of the frozen LLM, layer by layer.')
-    p.add_argument('images', nargs='+', help='image files (resized and center-cropped to the tokenizer size), .npy arrays in [-1, 1], or folders of them')
-    p.add_argument('--checkpoint', default=None, help=f'tokenizer folder (default: the committed data/demo-tokenizer)')
-    p.add_argument('--layers', type=int, default=None, help='write only the first N layers (default: all)')
-    p.add_argument('--json', action='store_true', help='JSON with codebook indices, words and LLM token ids per layer')
-    p.add_argument('-o', '--out', default=None, help='write to this file instead of standard output')
-    p.add_argument('--device', default=None, help='cpu, cuda, auto (default: the device setting)')
-    p.add_argument('--batch-size', type=int, default=64, help='images encoded at once')
-    a = p.parse_args(argv)
-    model = load_tokenizer(a.checkpoint, a.device)
-    if a.layers is not None and a.layers > model.spec.num_layers:
-        raise CLIError('usage', f'--layers {a.layers}: this tokenizer has {model.spec.num_layers} layers')
-    images, names = read_images(a.images, model.config.image_size)
-    pyramid = encode_images(model, images, a.batch_size)
-    text = (json.dumps(pyramid_json(model, pyramid, names, a.layers)) + '\n' if a.json
-            else pyramid_text(pyramid, names, a.layers))
-    if a.out: Path(a.out).write_text(text)
-    else: sys.stdout.write(text)
-    return 0
+@dataclass
+class EncodeConfig:
+    "Images -> pyramids of words of the frozen LLM, layer by layer."
+    images: list  # image files (resized and center-cropped to the tokenizer size), .npy arrays in [-1, 1], or folders of them
+    checkpoint: str = 'demo'  # tokenizer folder, or the name of a shipped tokenizer
+    layers: int | None = None  # write only the first N layers (default: all)
+    json: bool = False  # JSON with codebook indices, words and LLM token ids per layer
+    out: str | None = field(default=None, metadata={'flags': ('-o', '--out')})  # write to this file instead of standard output
+    device: str | None = None  # cpu, cuda, auto (default: the device setting)
+    batch_size: int = 64  # images encoded at once
+    POSITIONAL: ClassVar[tuple] = ('images',)
 
+    def __post_init__(self):
+        if not self.images: raise ValueError('no images given; name image files, .npy arrays or folders of them')
+        check_positive(self, 'layers', 'batch_size')
+        if self.out: check_writable(self.out, '-o')
+
+@dataclass
+class DecodeConfig:
+    "Words (text or the JSON of spae encode) -> images, from any prefix of layers."
+    words: str  # a file with the words, or - for standard input
+    out: str = field(metadata={'flags': ('-o', '--out')})  # PNG file (one image) or folder (several images)
+    checkpoint: str = 'demo'  # tokenizer folder, or the name of a shipped tokenizer
+    layers: int | None = None  # decode from the first N layers only (default: all given)
+    unknown: str = field(default='error', metadata={'choices': ('error', 'nearest')})  # a word not in the codebook: error, or its nearest spelling
+    scale: int = 1  # enlarge the PNG by this integer factor (nearest neighbour)
+    device: str | None = None  # cpu, cuda, auto (default: the device setting)
+    POSITIONAL: ClassVar[tuple] = ('words',)
+
+    def __post_init__(self):
+        check_positive(self, 'layers', 'scale'); check_choices(self)
+        if self.words != '-' and not Path(self.words).is_file(): raise FileNotFoundError(f'words file {self.words} does not exist')
+        check_writable(self.out, '-o')
+
+# %% ../nbs/14_cli.ipynb #d9ff93eb
+def run_encode(cfg: EncodeConfig) -> dict:
+    "`spae encode`: images → words per pyramid layer, as text or JSON, to `cfg.out` or standard output."
+    model = load_checked_tokenizer(cfg.checkpoint, cfg.device)
+    if cfg.layers is not None and cfg.layers > model.spec.num_layers:
+        raise CLIError('usage', f'--layers {cfg.layers}: this tokenizer has {model.spec.num_layers} layers')
+    images, names = read_images(cfg.images, model.config.image_size)
+    pyramid = encode_images(model, images, cfg.batch_size)
+    data = pyramid_json(model, pyramid, names, cfg.layers)
+    text = json.dumps(data) + '\n' if cfg.json else pyramid_text(pyramid, names, cfg.layers)
+    if cfg.out: Path(cfg.out).write_text(text)
+    else: sys.stdout.write(text)
+    return data
+
+# %% ../nbs/14_cli.ipynb #b92ba59d
 def _out_paths(out: str, names: list[str]) -> list[Path]:
     if len(names) == 1: return [Path(out)]
     if Path(out).suffix.lower() == '.png':
@@ -426,30 +564,22 @@ def _out_paths(out: str, names: list[str]) -> list[Path]:
         paths.append(Path(out)/(f'{stem}.png' if stems[stem] == 1 else f'{stem}-{stems[stem]}.png'))
     return paths
 
-def cli_decode(argv: list[str] | None = None) -> int:
-    "`spae decode WORDS [--layers N] -o OUT`: words (text or `spae encode --json`; `-` = stdin) → PNG."
+def run_decode(cfg: DecodeConfig) -> dict:
+    "`spae decode`: words (text or `spae encode --json`; `-` = stdin) → one PNG per image."
     from PIL import Image
-    p = argparse.ArgumentParser(prog='spae decode', description='Words (text or the JSON of spae encode) -> images, from any prefix of layers.')
-    p.add_argument('words', help='a file with the words, or - for standard input')
-    p.add_argument('-o', '--out', required=True, help='PNG file (one image) or folder (several images)')
-    p.add_argument('--checkpoint', default=None, help='tokenizer folder (default: the committed data/demo-tokenizer)')
-    p.add_argument('--layers', type=int, default=None, help='decode from the first N layers only (default: all given)')
-    p.add_argument('--unknown', default='error', choices=['error', 'nearest'], help='a word not in the codebook: error, or its nearest spelling')
-    p.add_argument('--scale', type=int, default=1, help='enlarge the PNG by this integer factor (nearest neighbour)')
-    p.add_argument('--device', default=None, help='cpu, cuda, auto (default: the device setting)')
-    a = p.parse_args(argv)
-    text = sys.stdin.read() if a.words == '-' else Path(a.words).read_text()
-    model = load_tokenizer(a.checkpoint, a.device)
-    parsed = parse_words(model, text, a.unknown)
-    paths = _out_paths(a.out, [n for n, _ in parsed])
-    for (name, idx), pixels, path in zip(parsed, decode_words(model, parsed, a.layers), paths):
+    text = sys.stdin.read() if cfg.words == '-' else Path(cfg.words).read_text()
+    model = load_checked_tokenizer(cfg.checkpoint, cfg.device)
+    parsed = parse_words(model, text, cfg.unknown)
+    paths, written = _out_paths(cfg.out, [n for n, _ in parsed]), []
+    for (name, idx), pixels, path in zip(parsed, decode_words(model, parsed, cfg.layers), paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         img = Image.fromarray(pixels)
-        if a.scale > 1: img = img.resize((img.width * a.scale, img.height * a.scale), Image.NEAREST)
+        if cfg.scale > 1: img = img.resize((img.width * cfg.scale, img.height * cfg.scale), Image.NEAREST)
         img.save(path)
-        n = a.layers or len(idx)
+        n = cfg.layers or len(idx)
         print(f'{path}: {name}, layers 1-{n} ({sum(k.shape[1] for k in idx[:n])} words), {img.width}x{img.height} px')
-    return 0
+        written.append({'path': str(path), 'source': name, 'layers': n})
+    return {'images': written}
 
 # %% ../nbs/14_cli.ipynb #ce9f9fb7
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # not when run inside the notebook

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PRESETS', 'get_preset', 'preset_grid', 'Settings', 'find_settings_file', 'get_settings', 'seed_everything',
-           'get_device', 'cache_path', 'atomic_write', 'cache_lock', 'MissingAssetError', 'require', 'require_file',
-           'package_dir']
+__all__ = ['PRESETS', 'TOKENIZERS_DIR', 'get_preset', 'preset_grid', 'UnknownKeyError', 'known_keys', 'check_keys',
+           'check_choices', 'check_positive', 'check_writable', 'Settings', 'find_settings_file', 'get_settings',
+           'seed_everything', 'get_device', 'cache_path', 'atomic_write', 'cache_lock', 'MissingAssetError', 'require',
+           'require_file', 'package_dir', 'shipped_tokenizers', 'tokenizer_dir', 'repo_data_dir']
 
 # %% ../nbs/00_core.ipynb #06c04bdf
 PRESETS = {
@@ -52,6 +53,51 @@ def preset_grid(name: str) -> tuple[int, int]:
     p = get_preset(name)
     g = p['image_size'] // 2 ** (len(p['model']['channel_mult']) - 1)
     return (g, g)
+
+# %% ../nbs/00_core.ipynb #3b8c7fa9
+import dataclasses, difflib
+
+class UnknownKeyError(ValueError):
+    "A dict, file or flag names a key its reader does not know; the message names the known keys."
+
+def known_keys(known) -> list[str]:
+    "Sorted key names from a dataclass (its init fields, class or instance) or from any iterable of names."
+    if dataclasses.is_dataclass(known): return sorted(f.name for f in fields(known) if f.init)
+    return sorted(known)
+
+def check_keys(d, known, what: str) -> None:
+    "Raise `UnknownKeyError` if `d` (a dict or iterable of keys) has a key outside `known` (names or a dataclass)."
+    names = known_keys(known)
+    unknown = sorted(set(d) - set(names))
+    if not unknown: return
+    near = difflib.get_close_matches(unknown[0], names, n=1)
+    hint = f'did you mean {near[0]!r}? ' if near else ''
+    raise UnknownKeyError(f'unknown key(s) {unknown} in {what}; {hint}known keys: {", ".join(names)}')
+
+# %% ../nbs/00_core.ipynb #b04a22c7
+def check_choices(cfg) -> None:
+    "Raise `ValueError` if a field of dataclass instance `cfg` with `metadata['choices']` holds another value."
+    for f in fields(cfg):
+        ok = f.metadata.get('choices')
+        if ok and getattr(cfg, f.name) not in ok:
+            raise ValueError(f'{f.name} must be one of {", ".join(map(str, ok))}; got {getattr(cfg, f.name)!r}')
+
+def check_positive(cfg, *names: str) -> None:
+    "Raise `ValueError` if a field `names` of `cfg` is not a positive integer (None counts as unset and passes)."
+    for n in names:
+        v = getattr(cfg, n)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+            raise ValueError(f'{n} must be a positive integer, got {v!r}')
+
+def check_writable(path: Path | str, what: str) -> Path:
+    "`path` as a Path if it can be written (the nearest existing folder above it is writable), else a one-line `ValueError`."
+    p = Path(os.path.expandvars(str(path))).expanduser()
+    existing = next(d for d in [p, *p.parents] if d.exists())
+    if existing != p and not existing.is_dir():  # a file where a folder has to be made
+        raise ValueError(f'{what} {p}: {existing} is a file, not a folder; choose another path')
+    folder = existing if existing.is_dir() else existing.parent
+    if not os.access(folder, os.W_OK): raise ValueError(f'{what} {p}: no permission to write in {folder}; choose another path')
+    return p
 
 # %% ../nbs/00_core.ipynb #2bf93482
 _FROM_PRESET = ('image_size', 'vocab_size')  # settings that default to the preset's value
@@ -121,17 +167,15 @@ def _coerce(name, value):
 # %% ../nbs/00_core.ipynb #a2345164
 def get_settings(path: Path | str | None = None, **overrides) -> Settings:
     "Settings from `settings.ini` (or `path`), then `SPAE_<KEY>` environment variables, then `overrides`."
-    known = {f.name for f in fields(Settings) if f.init}
-    unknown = set(overrides) - known
-    if unknown: raise TypeError(f'unknown setting(s) {sorted(unknown)}; known settings: {sorted(known)}')
+    known = known_keys(Settings)
+    check_keys(overrides, known, 'get_settings() keyword arguments')
     values = {}
     f = Path(path) if path else find_settings_file()
     if f is not None:
         cp = configparser.ConfigParser()
         cp.read(f)
-        for k, v in cp['spae'].items():
-            if k not in known: raise ValueError(f'{f}: unknown key {k!r} in [spae]; known keys: {sorted(known)}')
-            values[k] = _coerce(k, v)
+        check_keys(cp['spae'], known, f'the [spae] section of {f}')
+        values.update({k: _coerce(k, v) for k, v in cp['spae'].items()})
     for k in known:
         env = os.environ.get(f'SPAE_{k.upper()}')
         if env is not None: values[k] = _coerce(k, env)
@@ -226,3 +270,24 @@ def package_dir(module: str, install: str | None = None) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise MissingAssetError(f'package {module!r} is not installed. Install it with: pip install {install or module}')
     return Path(list(spec.submodule_search_locations)[0])
+
+# %% ../nbs/00_core.ipynb #478c758f
+TOKENIZERS_DIR = Path(importlib.util.find_spec('spae').origin).parent/'tokenizers'  # inside the package: a wheel carries them
+
+def shipped_tokenizers() -> list[str]:
+    "Names of the tokenizers that ship with the package (`demo` is the default one)."
+    return sorted(d.name for d in TOKENIZERS_DIR.iterdir() if (d/'config.json').exists()) if TOKENIZERS_DIR.exists() else []
+
+def tokenizer_dir(name: str = 'demo') -> Path:
+    "The folder of the shipped tokenizer `name`, or a one-line error listing the shipped ones."
+    p = TOKENIZERS_DIR/str(name)
+    if not (p/'config.json').exists():
+        raise MissingAssetError(f'no tokenizer named {name!r} ships with spae (shipped: {shipped_tokenizers()}); '
+                                'pass one of those names or a folder holding config.json and model.safetensors')
+    return p
+
+def repo_data_dir() -> Path:
+    "The `data/` folder of a source checkout (result tables, datasets samples), or a clear error outside a checkout."
+    p = TOKENIZERS_DIR.parents[1]/'data'
+    if not p.is_dir(): raise MissingAssetError(f'{p} does not exist: result tables ship with a source checkout of spae, not with the wheel')
+    return p

@@ -7,15 +7,17 @@ Docs: https://spae-dev.github.io/spae/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #ae6f45c7
 from __future__ import annotations
-import argparse, csv, gzip, os, re, shutil, sys, urllib.request
+import csv, gzip, os, re, shutil, sys, urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .core import MissingAssetError, Settings, atomic_write, get_settings
+from .core import MissingAssetError, Settings, atomic_write, check_choices, check_writable, get_settings
 
 # %% auto #0
 __all__ = ['FASHION_MNIST_CLASSES', 'FASHION_MNIST_URL', 'FASHION_MNIST_FILES', 'FASHION_MNIST_SIZES', 'MINI_IMAGENET_SPLITS',
@@ -23,7 +25,7 @@ __all__ = ['FASHION_MNIST_CLASSES', 'FASHION_MNIST_URL', 'FASHION_MNIST_FILES', 
            'download_fashion_mnist', 'fashion_mnist', 'to_unit', 'show_images', 'UnreadableImageError', 'load_rgb',
            'image_transform', 'BadImageError', 'check_images', 'image_folder', 'mini_imagenet_dir',
            'mini_imagenet_rows', 'mini_imagenet_files', 'FileImageDataset', 'mini_imagenet', 'build_mini_imagenet',
-           'sample_photos', 'load_dataset', 'data_info', 'cli_data']
+           'sample_photos', 'load_dataset', 'data_info', 'check_fashion_mnist', 'DataConfig', 'run_data']
 
 # %% ../nbs/01_data.ipynb #7905dc67
 def check_size(size, name: str = 'size') -> int:
@@ -423,32 +425,41 @@ def data_info(settings: Settings | None = None) -> list[str]:
 
 def _raise(e): raise e
 
-def cli_data(argv: list[str] | None = None) -> int:
-    "`spae data info` | `spae data fashion-mnist [--download] [--root DIR]`."
-    p = argparse.ArgumentParser(prog='spae data', description='Find, check and download datasets.')
-    sub = p.add_subparsers(dest='cmd', required=True)
-    sub.add_parser('info', help='which datasets are found, and where')
-    fm = sub.add_parser('fashion-mnist', help='check (and with --download fetch) Fashion-MNIST')
-    fm.add_argument('--root', default=None, help='folder of the IDX files (default: data_root setting)')
-    fm.add_argument('--download', action='store_true', help=f'download missing files from {FASHION_MNIST_URL}')
-    a = p.parse_args(argv)
-    if a.cmd == 'info':
-        s = get_settings(); lines = data_info(s)
+def check_fashion_mnist(root: Path | str) -> list[str]:
+    "A line per split of the Fashion-MNIST IDX files in `root`, or `MissingAssetError` saying how to get them."
+    lines = []
+    for split, names in FASHION_MNIST_FILES.items():
+        paths = [_find_file(Path(root), n) or _raise(_missing_fmnist(Path(root), n)) for n in names]
+        images, labels = read_idx(paths[0]), read_idx(paths[1])
+        lines.append(f'fashion-mnist/{split}: {len(images)} images of {images.shape[1]}x{images.shape[2]}, '
+                     f'{len(np.unique(labels))} classes, in {root}')
+    return lines
+
+# %% ../nbs/01_data.ipynb #183d3453
+@dataclass
+class DataConfig:
+    "Find, check and download datasets."
+    what: str = field(default='info', metadata={'choices': ('info', 'fashion-mnist')})  # info: which datasets are found, and where; fashion-mnist: check (with --download: fetch) Fashion-MNIST
+    root: str | None = None  # fashion-mnist: folder of the IDX files (default: the data_root setting)
+    download: bool = False  # fashion-mnist: download missing files from the Fashion-MNIST mirror
+    POSITIONAL: ClassVar[tuple] = ('what',)
+
+    def __post_init__(self):
+        check_choices(self)
+        if self.download: check_writable(self.root or get_settings().data_path, '--root')
+
+def run_data(cfg: DataConfig) -> dict:
+    "`spae data`: print what `cfg.what` finds; a missing dataset is a `MissingAssetError`."
+    s = get_settings()
+    if cfg.what == 'info':
+        lines = data_info(s)
         print('\n'.join(lines))
         needed = lines[0] if s.dataset == 'fashion-mnist' else lines[1]  # the line of the configured dataset
         if 'MISSING' in needed or 'not set' in needed:
-            print(f'spae data: the configured dataset ({s.dataset}) is missing; see the line above for how to get it',
-                  file=sys.stderr)
-            return 3  # spae's exit code for a missing asset
-        return 0
-    root = get_settings().data_path if a.root is None else Path(a.root).expanduser()
-    try:
-        if a.download: download_fashion_mnist(root)
-        for split, names in FASHION_MNIST_FILES.items():
-            paths = [_find_file(root, n) or _raise(_missing_fmnist(root, n)) for n in names]
-            images, labels = read_idx(paths[0]), read_idx(paths[1])
-            print(f'fashion-mnist/{split}: {len(images)} images of {images.shape[1]}x{images.shape[2]}, '
-                  f'{len(np.unique(labels))} classes, in {root}')
-    except (MissingAssetError, ValueError) as e:
-        print(f'error: {e}', file=sys.stderr); return 1
-    return 0
+            raise MissingAssetError(f'the configured dataset ({s.dataset}) is missing; see the line above for how to get it')
+        return {'lines': lines}
+    root = s.data_path if cfg.root is None else Path(cfg.root).expanduser()
+    if cfg.download: download_fashion_mnist(root)
+    lines = check_fashion_mnist(root)
+    print('\n'.join(lines))
+    return {'lines': lines}

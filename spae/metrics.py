@@ -6,21 +6,22 @@ Docs: https://spae-dev.github.io/spae/metrics.html.md"""
 
 # %% ../nbs/08_metrics.ipynb #0506a470
 from __future__ import annotations
-import argparse, json, math, sys, time
+import json, math, sys, time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import atomic_write, get_device, get_settings, MissingAssetError, Settings
-from .train import read_checkpoint
+from .core import (atomic_write, get_device, get_settings, MissingAssetError, Settings, check_choices, check_positive,
+                       check_writable)
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'psnr', 'ssim', 'prefix_batches', 'prefix_psnr', 'encode_indices', 'perceptual_distance',
            'frechet_distance', 'inception_available', 'efficientnet_pool_features', 'frechet_image_distance',
-           'layer_relevance', 'scorer_relevance', 'load_for_eval', 'eval_dataset', 'evaluate', 'format_report',
-           'cli_eval']
+           'layer_relevance', 'scorer_relevance', 'load_tokenizer_or_run', 'eval_dataset', 'evaluate', 'format_report',
+           'EvalConfig', 'run_eval']
 
 # %% ../nbs/08_metrics.ipynb #08117c8a
 def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -162,25 +163,16 @@ def scorer_relevance(scorer, codebook, dataset, n: int) -> tuple[torch.Tensor, t
     return images, rel.float()
 
 # %% ../nbs/08_metrics.ipynb #f14349ad
-def load_for_eval(path: Path | str, weights: str = 'ema', device: str | torch.device = 'cpu', settings: Settings | None = None):
-    "An SPAE from a tokenizer folder, a run folder or a training checkpoint (`weights`: ema or raw)."
-    from spae.model import SPAE
-    from spae.train import TrainConfig, build_codebook_for, build_model
-    p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f'{p} does not exist; pass a tokenizer folder, a run folder or a checkpoint folder')
+def load_tokenizer_or_run(path: Path | str, # a tokenizer folder or a shipped name, a run folder or a checkpoint folder
+                          weights: str = 'ema', # ema or raw: which weights of a training checkpoint
+                          device: str | torch.device = 'cpu', settings: Settings | None = None):
+    "An SPAE in eval mode: `SPAE.load` for a tokenizer (or a run's `tokenizer/`), else a training checkpoint's weights."
+    from spae.model import SPAE, tokenizer_path
+    p = tokenizer_path(path)
     if (p/'tokenizer').is_dir(): p = p/'tokenizer'
-    if (p/'state.json').exists():
-        tensors, state = read_checkpoint(p)
-        cfg = TrainConfig.from_dict(state['config'])
-        s = settings or get_settings()
-        model = build_model(cfg, build_codebook_for(cfg, s), s)
-        model.load_state_dict(tensors['model'])
-        if weights == 'ema' and 'ema' in tensors:
-            with torch.no_grad():
-                for k, prm in model.named_parameters():
-                    if k in tensors['ema']: prm.copy_(tensors['ema'][k])
-        return model.to(device).eval()
-    return SPAE.load(p, device=device).eval()
+    if (p/'config.json').exists(): return SPAE.load(p, device=device).eval()
+    from spae.checkpoint import model_from_checkpoint
+    return model_from_checkpoint(p, weights, settings).to(device).eval()
 
 # %% ../nbs/08_metrics.ipynb #a45b7722
 def eval_dataset(settings: Settings | None = None, image_size: int | None = None):
@@ -259,24 +251,27 @@ def format_report(r: dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/08_metrics.ipynb #19785486
-def cli_eval(argv: list[str] | None = None) -> int:
-    "`spae eval --checkpoint DIR [--n 1000] [--json PATH]`: every metric on the test split."
-    p = argparse.ArgumentParser(prog='spae eval', description='Evaluate a tokenizer on the test split.')
-    p.add_argument('--checkpoint', required=True, help='tokenizer folder (SPAE.save), run folder or checkpoint folder')
-    p.add_argument('--n', type=int, default=1000, help='test images (the first n)')
-    p.add_argument('--json', default=None, help='write the report here')
-    p.add_argument('--weights', default='ema', choices=['ema', 'raw'], help='for training checkpoints')
-    p.add_argument('--device', default=None, help='cpu, cuda, auto (default: the device setting)')
-    p.add_argument('--no-fd', action='store_true', help='skip the Fréchet distance')
-    p.add_argument('--no-perceptual', action='store_true', help='skip the perceptual distance')
-    a = p.parse_args(argv)
-    model = load_for_eval(a.checkpoint, a.weights, get_device(a.device))
-    r = evaluate(model, n=a.n, fd=not a.no_fd, perceptual=not a.no_perceptual)
-    r['checkpoint'] = str(a.checkpoint)
-    if a.json:
-        with atomic_write(a.json) as tmp: Path(tmp).write_text(json.dumps(r, indent=1))
-    print(format_report(r))
-    return 0
+@dataclass
+class EvalConfig:
+    "Evaluate a tokenizer on the test split."
+    checkpoint: str  # tokenizer folder (SPAE.save) or shipped name, run folder or checkpoint folder
+    n: int = 1000  # test images (the first n)
+    json: str | None = None  # write the report here
+    weights: str = field(default='ema', metadata={'choices': ('ema', 'raw')})  # for training checkpoints
+    device: str | None = None  # cpu, cuda, auto (default: the device setting)
+    fd: bool = True  # the Fréchet distance (--no-fd skips it)
+    perceptual: bool = True  # the perceptual distance (--no-perceptual skips it)
 
-# %% ../nbs/08_metrics.ipynb #533f15c3
-if __name__ == '__main__' and '__file__' in globals(): sys.exit(cli_eval())  # not when run inside the notebook
+    def __post_init__(self):
+        check_positive(self, 'n'); check_choices(self)
+        if self.json: check_writable(self.json, '--json')
+
+def run_eval(cfg: EvalConfig) -> dict:
+    "`spae eval`: every metric on the test split; prints the report and writes it to `cfg.json`."
+    model = load_tokenizer_or_run(cfg.checkpoint, cfg.weights, get_device(cfg.device))
+    r = evaluate(model, n=cfg.n, fd=cfg.fd, perceptual=cfg.perceptual)
+    r['checkpoint'] = str(cfg.checkpoint)
+    if cfg.json:
+        with atomic_write(cfg.json) as tmp: Path(tmp).write_text(json.dumps(r, indent=1))
+    print(format_report(r))
+    return r

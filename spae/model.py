@@ -20,8 +20,9 @@ from .data import check_images
 from .quantizer import PyramidSpec, PyramidQuantizer, QuantizerOutput
 
 # %% auto #0
-__all__ = ['ModelConfig', 'ResBlock', 'AttnBlock', 'Encoder', 'Decoder', 'TokenPyramid', 'CodebookMismatchError', 'SPAEOutput',
-           'SPAE']
+__all__ = ['ModelConfig', 'ResBlock', 'AttnBlock', 'Encoder', 'Decoder', 'CausalConv3d', 'FrameNorm', 'ResBlock3D',
+           'VideoEncoder', 'VideoDecoder', 'TokenPyramid', 'CodebookMismatchError', 'SPAEOutput', 'SPAE',
+           'CheckpointError', 'tokenizer_path', 'read_model_config', 'read_weights']
 
 # %% ../nbs/04_model.ipynb #7f644d81
 @dataclass
@@ -33,6 +34,8 @@ class ModelConfig:
     channel_mult: tuple = (1, 2, 2)  # channel multiplier per level; f = 2**(len-1)
     num_res_blocks: int = 1  # residual blocks per level (decoder: one more)
     attn_at_lowest: bool = False  # self-attention at the lowest resolution
+    frames: int = 0  # video: frames per clip; 0 = an image tokenizer, > 0 = clips [B, frames, C, H, W]
+    time_downsample: int = 1  # video: frames per latent time step (a power of two ≤ f; causal in time)
     strides: tuple = (8, 4, 2, 1, 1)  # pyramid strides, coarse to fine (ints or tuples per axis)
     quant_mode: str = 'saq'  # saq (paper) or rq (ablation)
     subsample: str = 'dilated'  # dilated (paper) or pool (ablation)
@@ -55,12 +58,27 @@ class ModelConfig:
         if self.image_size % self.downsample:
             raise ValueError(f'image_size {self.image_size} is not divisible by the downsampling factor {self.downsample} '
                              f'(channel_mult {self.channel_mult}); pick an image size that is a multiple of {self.downsample}')
+        if self.frames: self._check_video()
         self.pyramid  # validates the strides against the grid
+
+    def _check_video(self):
+        td = self.time_downsample
+        if self.frames < 0: raise ValueError(f'frames must be ≥ 0 (0 = images), got {self.frames}')
+        if td < 1 or td & (td - 1) or td > self.downsample:
+            raise ValueError(f'time_downsample must be a power of two between 1 and the spatial factor {self.downsample}, got {td}')
+        if self.frames % td:
+            raise ValueError(f'frames {self.frames} is not divisible by time_downsample {td}; use a multiple of {td} frames')
+        if self.attn_at_lowest: raise ValueError('attn_at_lowest is for image tokenizers; a video tokenizer (frames > 0) has no attention block')
 
     @property
     def downsample(self) -> int: return 2 ** (len(self.channel_mult) - 1)
     @property
-    def grid(self) -> tuple[int, int]: return (self.image_size // self.downsample,) * 2
+    def is_video(self) -> bool: return self.frames > 0
+    @property
+    def grid(self) -> tuple[int, ...]:
+        "Latent grid: (h, w) for images, (t, h, w) for clips (t = frames / time_downsample)."
+        hw = (self.image_size // self.downsample,) * 2
+        return ((self.frames // self.time_downsample,) + hw) if self.frames else hw
     @property
     def pyramid(self) -> PyramidSpec: return PyramidSpec(self.grid, self.strides)
 
@@ -140,6 +158,79 @@ class Decoder(nn.Module):
         self.conv_out = nn.Conv2d(ch, config.in_channels, 3, padding=1)
     def forward(self, z): return self.conv_out(self.net(z))
 
+# %% ../nbs/04_model.ipynb #2cdc0ab8
+def _triple(v) -> tuple[int, int, int]: return (int(v),) * 3 if isinstance(v, int) else tuple(int(x) for x in v)
+
+class CausalConv3d(nn.Module):
+    "3-D convolution over [B, C, T, H, W], padded in time on the left only: output step t never sees a later frame."
+    def __init__(self, ch_in: int, ch_out: int, kernel=3, stride=1):
+        super().__init__()
+        (kt, kh, kw), (st, sh, sw) = _triple(kernel), _triple(stride)
+        self.time_pad = kt - st  # stride 1: the kt−1 frames before; stride 2 (kt=3): output t ends at input frame 2t+1
+        self.conv = nn.Conv3d(ch_in, ch_out, (kt, kh, kw), (st, sh, sw), padding=(0, (kh - sh + 1) // 2, (kw - sw + 1) // 2))
+    @property
+    def weight(self) -> torch.Tensor: return self.conv.weight
+    def forward(self, x): return self.conv(F.pad(x, (0, 0, 0, 0, self.time_pad, 0)))  # zeros before the first frame
+
+class FrameNorm(nn.GroupNorm):
+    "GroupNorm of every frame on its own: statistics over (C, H, W), never over time, so no frame hears of a later one."
+    def forward(self, x):  # [B, C, T, H, W]
+        B, C, T, H, W = x.shape
+        y = super().forward(x.transpose(1, 2).reshape(B * T, C, H, W))  # [B·T, C, H, W]
+        return y.reshape(B, T, C, H, W).transpose(1, 2)
+
+def _frame_norm(ch: int) -> FrameNorm: return FrameNorm(math.gcd(32, ch), ch, eps=1e-6)
+
+class ResBlock3D(nn.Module):
+    "`ResBlock` with causal 3-D convolutions (kernel `kernel`: (1, 3, 3) mixes space only) and per-frame GroupNorm."
+    def __init__(self, ch_in: int, ch_out: int, kernel=3):
+        super().__init__()
+        self.block = nn.Sequential(_frame_norm(ch_in), nn.SiLU(), CausalConv3d(ch_in, ch_out, kernel),
+                                   _frame_norm(ch_out), nn.SiLU(), CausalConv3d(ch_out, ch_out, kernel))
+        self.skip = nn.Conv3d(ch_in, ch_out, 1) if ch_in != ch_out else nn.Identity()
+    def forward(self, x): return self.skip(x) + self.block(x)
+
+
+# %% ../nbs/04_model.ipynb #c0137a5a
+def _level_kernel(level: int): return (1, 3, 3) if level == 0 else 3  # full resolution mixes space only (cost); coarser levels space-time
+
+class VideoEncoder(nn.Module):
+    "Clip [B, T, C, H, W] → latent [B, out_channels, T/τ, H/f, W/f]: causal 3-D convolutions (τ = time_downsample)."
+    def __init__(self, config: ModelConfig, out_channels: int):
+        super().__init__()
+        c, mult = config.base_channels, config.channel_mult
+        time_steps = int(math.log2(config.time_downsample))  # the first `time_steps` downsamplings also halve time
+        layers, ch = [CausalConv3d(config.in_channels, c, 3)], c
+        for i, m in enumerate(mult):
+            for _ in range(config.num_res_blocks):
+                layers.append(ResBlock3D(ch, c * m, _level_kernel(i))); ch = c * m
+            if i < len(mult) - 1:
+                st = 2 if i < time_steps else 1
+                layers.append(CausalConv3d(ch, ch, (3 if st == 2 else 1, 4, 4), (st, 2, 2)))  # ↓2 in space (and time)
+        layers += [ResBlock3D(ch, ch), ResBlock3D(ch, ch), _frame_norm(ch), nn.SiLU(), nn.Conv3d(ch, out_channels, 1)]
+        self.net = nn.Sequential(*layers)
+    def forward(self, x): return self.net(x.transpose(1, 2))  # [B, T, C, H, W] → [B, C, T, H, W] → latent
+
+class VideoDecoder(nn.Module):
+    "Latent [B, in_channels, t, h, w] → clip [B, t·τ, C, h·f, w·f]; causal in time, so frames of step t use latents ≤ t."
+    def __init__(self, config: ModelConfig, in_channels: int):
+        super().__init__()
+        c, mult = config.base_channels, config.channel_mult
+        time_steps = int(math.log2(config.time_downsample))
+        ch = c * mult[-1]
+        layers = [CausalConv3d(in_channels, ch, 3), ResBlock3D(ch, ch), ResBlock3D(ch, ch)]
+        for i, m in reversed(list(enumerate(mult))):
+            for _ in range(config.num_res_blocks + 1):
+                layers.append(ResBlock3D(ch, c * m, _level_kernel(i))); ch = c * m
+            if i > 0:  # mirrors the encoder's downsampling i−1
+                st = 2 if i - 1 < time_steps else 1
+                layers += [nn.Upsample(scale_factor=(st, 2, 2), mode='nearest'), CausalConv3d(ch, ch, _level_kernel(i - 1))]
+        layers += [_frame_norm(ch), nn.SiLU()]
+        self.net = nn.Sequential(*layers)
+        self.conv_out = CausalConv3d(ch, config.in_channels, 3)
+    def forward(self, z): return self.conv_out(self.net(z)).transpose(1, 2)  # [B, C, T, H, W] → [B, T, C, H, W]
+
+
 # %% ../nbs/04_model.ipynb #a541ab3d
 @dataclass
 class TokenPyramid:
@@ -169,7 +260,7 @@ class CodebookMismatchError(ValueError):
 @dataclass
 class SPAEOutput:
     "What `SPAE.forward` returns."
-    recon: torch.Tensor  # [B, C, H, W] decoded from all layers (straight-through)
+    recon: torch.Tensor  # [B, C, H, W] (clips: [B, T, C, H, W]) decoded from all layers (straight-through)
     quant: QuantizerOutput
     recon_prefix: torch.Tensor | None = None  # [B, C, H, W] decoded from the first `prefix_layers` layers
 
@@ -190,11 +281,12 @@ class SPAE(nn.Module):
                               codebook_hash=codebook.hash, codebook_size=codebook.size)
         self.codebook = codebook
         self.spec = self.config.pyramid
-        self.encoder = Encoder(self.config, codebook.dim)
+        video = self.config.is_video  # clips [B, T, C, H, W] through causal 3-D convolutions
+        self.encoder = (VideoEncoder if video else Encoder)(self.config, codebook.dim)
         self.quantizer = PyramidQuantizer(codebook.embeddings, self.spec, mode=config.quant_mode,
                                           subsample=config.subsample, normalize=config.normalize, beta=config.beta,
                                           layer_weights=config.layer_weights, commit=config.commit)
-        self.decoder = Decoder(self.config, codebook.dim)
+        self.decoder = (VideoDecoder if video else Decoder)(self.config, codebook.dim)
 
     @staticmethod
     def _mismatch(cfg, cb, where):
@@ -205,11 +297,15 @@ class SPAE(nn.Module):
                 f'min_len={cfg.min_len}) — the vocabulary the model was trained with.')
 
     @property
-    def last_layer(self) -> torch.Tensor: return self.decoder.conv_out.weight  # for the adaptive GAN weight
+    def last_layer(self) -> torch.Tensor: return self.decoder.conv_out.weight  # for the adaptive GAN weight (CausalConv3d has .weight too)
 
     def _check_images(self, x, values: bool = False):
         "Shape and dtype; with `values` also NaN/inf and the [-1, 1] range (`spae.data.check_images`, which says how to fix them)."
         c, s = self.config.in_channels, self.config.image_size
+        if self.config.is_video: return self._check_clips(x, values)
+        if torch.is_tensor(x) and x.ndim == 5:
+            raise ValueError(f'this is an image tokenizer (images [B, {c}, {s}, {s}]) but got a clip batch {tuple(x.shape)}; '
+                             f'encode the frames as images (x.flatten(0, 1)) or load a video tokenizer (SPAE.load("video-demo"))')
         if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != c or tuple(x.shape[2:]) != (s, s):
             shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
             raise ValueError(f'SPAE expects images [B, {c}, {s}, {s}] with values in [-1, 1]; got {shape}. '
@@ -217,6 +313,21 @@ class SPAE(nn.Module):
                              f'(grayscale: x.expand(-1, 3, -1, -1)), or build a ModelConfig with image_size={x.shape[-1] if torch.is_tensor(x) and x.ndim else "..."}.')
         if values: check_images(x, s, c)
         elif not x.is_floating_point(): raise ValueError(f'SPAE expects float images in [-1, 1], got dtype {x.dtype}')
+
+    def _check_clips(self, x, values: bool = False):
+        "`_check_images` for a video tokenizer: clips [B, T, C, H, W] of exactly `frames` frames."
+        T, c, s = self.config.frames, self.config.in_channels, self.config.image_size
+        want = f'clips [B, {T}, {c}, {s}, {s}] (batch, frames, channels, height, width) with values in [-1, 1]'
+        if torch.is_tensor(x) and x.ndim == 4 and tuple(x.shape[1:]) == (c, s, s):
+            raise ValueError(f'this is a video tokenizer of {T}-frame clips but got images {tuple(x.shape)}; give {want} '
+                             f'(one clip: frames[None]) or load an image tokenizer (SPAE.load("demo"))')
+        if not torch.is_tensor(x) or x.ndim != 5 or tuple(x.shape[1:]) != (T, c, s, s):
+            shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+            raise ValueError(f'this video tokenizer expects {want}; got {shape}. Cut or pad clips to {T} frames '
+                             f'(spae.video.read_clip(path, frames={T})) and resize frames to {s} px')
+        if values: check_images(x.flatten(0, 1), s, c)
+        elif not x.is_floating_point(): raise ValueError(f'SPAE expects float clips in [-1, 1], got dtype {x.dtype}')
+
 
 # %% ../nbs/04_model.ipynb #a6341e0f
 @patch
@@ -325,14 +436,48 @@ def save(self: SPAE, folder: Path | str) -> Path:
     with atomic_write(folder/'config.json') as tmp: tmp.write_text(json.dumps(self.config.to_dict(), indent=2))
     return folder
 
-@patch(cls_method=True)
-def load(cls: SPAE, folder: Path | str, codebook=None, device: str | torch.device = 'cpu') -> SPAE:
-    "Load a model saved with `save`; the codebook is rebuilt (or given) and checked against the stored hash."
+class CheckpointError(ValueError):
+    "A tokenizer folder that exists but cannot be loaded (damaged config.json or weights); the message names the file and the fix."
+
+_RESAVE = 'copy the whole folder that SPAE.save wrote again, or save the model again'
+
+def tokenizer_path(path_or_name: Path | str) -> Path:
+    "A tokenizer folder: `path_or_name` if it exists, else the shipped tokenizer of that name (`spae.core.tokenizer_dir`)."
+    p = Path(path_or_name)
+    if p.exists(): return p
+    if isinstance(path_or_name, str) and p.name == path_or_name:  # a bare name, e.g. 'demo' or 'video-demo'
+        from spae.core import tokenizer_dir
+        return tokenizer_dir(path_or_name)  # or a one-line MissingAssetError listing the shipped ones
+    raise FileNotFoundError(f'{p} is not an SPAE checkpoint: it does not exist; pass a tokenizer folder (config.json + model.safetensors) or the name of a shipped tokenizer')
+
+def read_model_config(path: Path) -> ModelConfig:
+    "The `ModelConfig` in a tokenizer's config.json, or a `CheckpointError` that names the file."
+    try: d = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f'{path} is not valid JSON ({e.msg}, line {e.lineno}): the tokenizer config is damaged; {_RESAVE}') from None
+    except UnicodeDecodeError: raise CheckpointError(f'{path} is not a text file: the tokenizer config is damaged; {_RESAVE}') from None
+    if not isinstance(d, dict): raise CheckpointError(f'{path} should hold a JSON object of ModelConfig fields, got {type(d).__name__}; {_RESAVE}')
+    try: return ModelConfig.from_dict(d)
+    except (TypeError, ValueError) as e: raise CheckpointError(f'{path} is not a valid tokenizer config: {e}') from None
+
+def read_weights(path: Path) -> dict:
+    "The tensors of a model.safetensors, or a `CheckpointError` (junk, pickle, bad header, truncated file)."
     from safetensors.torch import load_file
-    folder = Path(folder)
+    try: return load_file(str(path))
+    except Exception as e:  # safetensors raises its own error types (header too large, incomplete buffer, ...)
+        why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise CheckpointError(f'{path} is not a readable safetensors file ({why}): the weights are damaged, truncated '
+                              f'or not written by SPAE.save; {_RESAVE}') from None
+
+@patch(cls_method=True)
+def load(cls: SPAE, path_or_name: Path | str, # a folder written by `save`, or a shipped tokenizer's name (`demo`, `video-demo`)
+         codebook=None, device: str | torch.device = 'cpu') -> SPAE:
+    "Load a model saved with `save`; the codebook is rebuilt (or given) and checked against the stored hash."
+    folder = tokenizer_path(path_or_name)
     if not (folder/'config.json').exists() or not (folder/'model.safetensors').exists():
         raise FileNotFoundError(f'{folder} is not an SPAE checkpoint: it needs config.json and model.safetensors (written by SPAE.save)')
-    cfg = ModelConfig.from_dict(json.loads((folder/'config.json').read_text()))
+    cfg = read_model_config(folder/'config.json')
+    weights = read_weights(folder/'model.safetensors')  # before the codebook: a damaged file fails fast
     if codebook is None:
         from spae.vocab import build_codebook
         codebook = build_codebook(llm=cfg.llm, vocab_size=cfg.vocab_size, embedding_source=cfg.embedding_source,
@@ -340,5 +485,10 @@ def load(cls: SPAE, folder: Path | str, codebook=None, device: str | torch.devic
     if codebook.hash != cfg.codebook_hash:
         raise CodebookMismatchError(cls._mismatch(cfg, codebook, f'the checkpoint {folder}'))
     model = cls(cfg, codebook)
-    model.load_state_dict(load_file(str(folder/'model.safetensors')))
+    try: model.load_state_dict(weights)
+    except RuntimeError as e:
+        raise CheckpointError(f'{folder/"model.safetensors"} does not hold the weights of the network {folder/"config.json"} '
+                              f'describes ({str(e).splitlines()[1].strip()[:100] if len(str(e).splitlines()) > 1 else e}); the '
+                              f'folder mixes files of different models; {_RESAVE}') from None
     return model.to(device)
+

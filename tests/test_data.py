@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from spae.core import MissingAssetError, get_settings
-from spae.data import (cli_data, data_info, fashion_mnist, image_folder, load_dataset, mini_imagenet,
+from spae.data import (DataConfig, run_data, data_info, fashion_mnist, image_folder, load_dataset, mini_imagenet,
                        mini_imagenet_files, mini_imagenet_rows, sample_photos, UnreadableImageError)
 
 
@@ -90,12 +90,12 @@ def test_load_dataset_errors(tmp_path):
     with pytest.raises(MissingAssetError, match="no 'val' folder"): load_dataset('val', s)
 
 
-def test_cli(capsys, tmp_path):
-    assert cli_data(['info']) == 0
+def test_data_command(capsys, tmp_path):
+    assert run_data(DataConfig('info'))['lines'][0].startswith('fashion-mnist')
     fm = next(l for l in capsys.readouterr().out.splitlines() if l.startswith('fashion-mnist'))
     assert 'found' in fm and 'MISSING' not in fm, fm  # the files are installed on this machine
     missing = next(l for l in data_info(get_settings(data_root=str(tmp_path))) if l.startswith('fashion-mnist'))
     assert 'MISSING' in missing and str(tmp_path) in missing and 'apt-get install' in missing, missing
-    assert cli_data(['fashion-mnist', '--root', str(tmp_path)]) == 1
-    assert 'apt-get install dataset-fashion-mnist' in capsys.readouterr().err
-    with pytest.raises(SystemExit): cli_data(['nonsense'])
+    with pytest.raises(MissingAssetError, match='apt-get install dataset-fashion-mnist'):
+        run_data(DataConfig('fashion-mnist', root=str(tmp_path)))
+    with pytest.raises(ValueError, match='what must be one of info, fashion-mnist'): DataConfig('nonsense')

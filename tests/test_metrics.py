@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from spae.metrics import cli_eval, eval_dataset, evaluate, frechet_distance, load_for_eval, ssim
+from spae.metrics import EvalConfig, eval_dataset, evaluate, frechet_distance, load_tokenizer_or_run, run_eval, ssim
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +31,13 @@ def test_frechet_distance_of_shifted_gaussians():
     assert abs(frechet_distance(f, f + torch.tensor([2.0, 0, 0, 0])) - 4.0) < 1e-6
 
 
-def test_cli_eval_on_a_freshly_trained_tiny_run(tmp_path):
-    from spae.train import cli_train
+def test_eval_on_a_freshly_trained_tiny_run(tmp_path, capsys):
+    from spae.cli import main
     out = tmp_path/'run'
-    assert cli_train(['--preset', 'tiny', '--steps', '2', '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
-    assert cli_eval(['--checkpoint', str(out), '--n', '40', '--json', str(tmp_path/'e.json'), '--device', 'cpu']) == 0
+    assert main(['train', '--preset', 'tiny', '--steps', '2', '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
+    returned = run_eval(EvalConfig(str(out), n=40, json=str(tmp_path/'e.json'), device='cpu'))
     r = json.loads((tmp_path/'e.json').read_text())
+    assert r == returned and 'PSNR (dB)' in capsys.readouterr().out  # the report it wrote, and printed
     L = len(r['tokens_per_layer'])
     assert r['n'] == 40 and len(r['psnr']) == len(r['ssim']) == len(r['relevance']) == len(r['usage']) == L
     assert r['frechet']['name'] == 'FD-EfficientNet-Lite0, not FID' and np.isfinite(r['frechet']['value'])
@@ -45,22 +46,29 @@ def test_cli_eval_on_a_freshly_trained_tiny_run(tmp_path):
     from spae.metrics import perceptual_distance
     expected = PerceptualLoss('lpips' if lpips_available() else 'efficientnet').name
     assert r['perceptual']['name'] == expected and ('not LPIPS' in expected) != lpips_available()
-    model = load_for_eval(out)
+    model = load_tokenizer_or_run(out)
     images = torch.stack([eval_dataset(image_size=32)[i][0] for i in range(40)])
     recon = model.decode(model.encode(images)).clamp(-1, 1)
     assert r['perceptual']['value'] == pytest.approx(perceptual_distance(recon, images)[0], rel=1e-3)
     # a training checkpoint folder works too (raw weights)
     ck = sorted((out/'checkpoints').glob('step_*'))[-1]
-    assert load_for_eval(ck, weights='raw').quantizer.spec.num_layers == L
+    assert load_tokenizer_or_run(ck, weights='raw').quantizer.spec.num_layers == L
     with pytest.raises(FileNotFoundError, match='does not exist'):
-        load_for_eval(tmp_path/'missing')
+        load_tokenizer_or_run(tmp_path/'missing')
 
 
-@pytest.mark.skipif(not (ROOT/'data'/'demo-tokenizer'/'config.json').exists(), reason='demo tokenizer not committed yet')
+@pytest.mark.skipif(not (ROOT/'spae'/'tokenizers'/'demo'/'config.json').exists(), reason='demo tokenizer not committed yet')
 def test_committed_demo_tokenizer_keeps_its_promises():
-    model = load_for_eval(ROOT/'data'/'demo-tokenizer')
+    model = load_tokenizer_or_run('demo')  # a shipped tokenizer, by name
     r = evaluate(model, n=200, fd=False, perceptual=False)
     p = r['psnr']
     assert all(b > a for a, b in zip(p, p[1:])), f'PSNR must rise with every layer: {p}'
     for layer in r['relevance'][:2]:
         assert layer['chosen'] > layer['random'] and layer['percentile'] > 0.75, r['relevance']
+
+
+def test_eval_config_checks_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match='n must be a positive integer'): EvalConfig('demo', n=0)
+    with pytest.raises(ValueError, match='weights must be one of ema, raw'): EvalConfig('demo', weights='best')
+    (tmp_path/'file').write_text('x')
+    with pytest.raises(ValueError, match='is a file, not a folder'): EvalConfig('demo', json=str(tmp_path/'file'/'e.json'))

@@ -6,28 +6,33 @@ Docs: https://spae-dev.github.io/spae/generation.html.md"""
 
 # %% ../nbs/11_generation.ipynb #08b4c3ae
 from __future__ import annotations
-import argparse, copy, json, math, sys, time
-import spae
-from dataclasses import dataclass, asdict, field
+import copy, json, re, time
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
+from fastcore.basics import patch
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import cache_path, atomic_write, MissingAssetError
+from .core import cache_path, atomic_write, MissingAssetError, tokenizer_dir
 from .data import fashion_mnist, FASHION_MNIST_CLASSES, show_images, to_unit
-from .llm import allowed_mask, restrict_logits, choose_tokens, HFLM
+from .llm import allowed_mask, restrict_logits, choose_tokens, HFLM, check_codebook_matches
 from .metrics import psnr
-
-DEMO_TOKENIZER = Path(spae.__file__).resolve().parents[1]/'data'/'demo-tokenizer'  # committed with the repository
+from .model import SPAE
+from .vocab import PACKAGED_LLMS
+from .fewshot import wilson  # 95 % Wilson score interval of a proportion
 
 # %% auto #0
-__all__ = ['DEMO_TOKENIZER', 'PROMPTS', 'INPAINT_BOX', 'OUTPAINT_KEEP', 'CLASSIFIER_FILE', 'TASKS', 'GenerationConfig', 'corrupt',
-           'token_centres', 'layer_masks', 'parse_box', 'PromptBuilder', 'generate_near', 'generate_drafted',
-           'Generation', 'progressive_denoise', 'context_images', 'random_words', 'denoise', 'fill_region',
-           'region_psnr', 'resolve_class', 'class_conditional', 'caption', 'FashionCNN', 'predict', 'train_classifier',
-           'load_classifier', 'wilson', 'score_generation', 'score_table', 'generation_speed', 'bench_generation',
-           'GenerateInputError', 'generate_parser', 'check_args', 'save_rows', 'run_task', 'cli_generate']
+__all__ = ['PROMPTS', 'INPAINT_BOX', 'OUTPAINT_KEEP', 'CLASSIFIER_FILE', 'CLASS_SYNONYMS', 'SCORE_TASKS', 'TASKS', 'TASK_RUNNERS',
+           'GenerationConfig', 'corrupt', 'token_centres', 'layer_masks', 'parse_box', 'PromptBuilder', 'generate_near',
+           'generate_drafted', 'Generation', 'check_same_llm', 'progressive_denoise', 'context_images', 'random_words',
+           'denoise', 'fill_region', 'region_psnr', 'resolve_class', 'class_conditional', 'caption', 'FashionCNN',
+           'predict', 'train_classifier', 'load_classifier', 'score_class', 'score_denoise', 'score_fill',
+           'names_class', 'score_captions', 'score_generation', 'score_table', 'compare_table', 'generation_speed',
+           'bench_generation', 'llm_speed', 'quantize_int8', 'GenerateConfig', 'save_rows', 'class_figure',
+           'run_generate']
 
 # %% ../nbs/11_generation.ipynb #c1bdb4c6
 PROMPTS = ('pairs', 'clean')
@@ -54,6 +59,7 @@ class GenerationConfig:
         if self.context_pairs < 1: raise ValueError(f'context_pairs must be ≥ 1, got {self.context_pairs}')
         if self.rounds < 1: raise ValueError(f'rounds must be ≥ 1, got {self.rounds}')
         if self.temperature < 0: raise ValueError(f'temperature must be ≥ 0, got {self.temperature}')
+        if self.top_k is not None and self.top_k < 1: raise ValueError(f'top_k must be ≥ 1 (None: all codebook words), got {self.top_k}')
         if self.prompt not in PROMPTS: raise ValueError(f'prompt must be one of {PROMPTS}, got {self.prompt!r}')
 
     @property
@@ -206,6 +212,14 @@ class Generation:
 
 def _token_ids(codebook, indices) -> list: return codebook.token_ids_of(torch.as_tensor(indices).long()).tolist()
 
+def check_same_llm(model, lm) -> None:
+    "Refuse a packaged LLM other than the one the tokenizer was trained for: its codebook's token ids would be other words."
+    want, got = model.config.llm, getattr(lm, 'name', '')
+    if want in PACKAGED_LLMS and got in PACKAGED_LLMS and want != got:
+        raise ValueError(f'this tokenizer writes token ids of {want!r} (its config.llm), not of {got!r}; '
+                         f'generate with llm={want!r} or with a tokenizer trained for {got!r}')
+
+# %% ../nbs/11_generation.ipynb #99a1dffb
 @torch.no_grad()
 def progressive_denoise(model, lm,
                         query: list, # per layer LongTensor[B, n_l]: the starting words (at least `layers` layers)
@@ -216,6 +230,7 @@ def progressive_denoise(model, lm,
                        ) -> Generation:
     "The frozen LLM rewrites `query` layer by layer, coarse to fine, each layer read with the layers above it."
     cfg, spec, cb = cfg or GenerationConfig(), model.spec, model.codebook
+    check_same_llm(model, lm)
     layers = layers or spec.num_layers
     if not 1 <= layers <= spec.num_layers: raise ValueError(f'layers must be in 1..{spec.num_layers}, got {layers}')
     if len(query) < layers: raise ValueError(f'the query has {len(query)} layers, {layers} are to be generated')
@@ -331,10 +346,12 @@ def class_conditional(model, lm, label: int, n: int, # how many images
                 indices=dict(output=gen.indices), generation=gen)
 
 # %% ../nbs/11_generation.ipynb #4f5c2a0d
+_TURN_ENDS = ('<|im_end|>', '<end_of_turn>', '<eos>', '</s>')  # end-of-turn markers of the packaged LLMs' chat templates
+
 @torch.no_grad()
 def caption(lm, words: list, # an image's words (e.g. layers 1–2)
             max_new_tokens: int = 24) -> str:
-    "A one-sentence description the LLM writes from an image's words (unrestricted greedy decoding; qualitative)."
+    "A one-sentence description the LLM writes from an image's words (unrestricted greedy decoding)."
     ask = f'A picture is described by these keywords: {" ".join(words)}. In a few words, what does the picture show?'
     tok = lm.tokenizer
     if getattr(tok, 'chat_template', None):
@@ -342,7 +359,8 @@ def caption(lm, words: list, # an image's words (e.g. layers 1–2)
         if isinstance(ids, dict) or hasattr(ids, 'input_ids'): ids = ids['input_ids']
     else: ids = lm.tokenize(ask + '\nAnswer:')
     text = lm.detokenize(lm.generate([list(ids)], max_new_tokens)[0])
-    return text.split('<|im_end|>')[0].split('\n')[0].strip()
+    for end in _TURN_ENDS: text = text.split(end)[0]
+    return next((line.strip() for line in text.split('\n') if line.strip()), '')
 
 # %% ../nbs/11_generation.ipynb #d2426a41
 class FashionCNN(nn.Module):
@@ -359,12 +377,14 @@ class FashionCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor: # x [B, C, 32, 32] in [-1, 1] → logits [B, 10]
         return self.net(x.mean(1, keepdim=True))
 
+# %% ../nbs/11_generation.ipynb #0f47aefe
 @torch.no_grad()
 def predict(net: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     "Predicted classes [N] of images [N, C, 32, 32]."
     net.eval()
     return torch.cat([net(images[i:i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
 
+# %% ../nbs/11_generation.ipynb #aa864c1f
 def train_classifier(epochs: int = 2, batch_size: int = 128, lr: float = 2e-3, seed: int = 0, verbose: bool = True) -> tuple:
     "Train `FashionCNN` on the 32-px train split (random horizontal flips); returns (net, test accuracy)."
     torch.manual_seed(seed)
@@ -386,6 +406,7 @@ def train_classifier(epochs: int = 2, batch_size: int = 128, lr: float = 2e-3, s
         if verbose: print(f'epoch {ep + 1}: loss {loss.item():.3f} ({time.time() - t:.0f} s)')
     return net.eval(), (predict(net, test.images) == test.labels).float().mean().item()
 
+# %% ../nbs/11_generation.ipynb #49e34f72
 CLASSIFIER_FILE = 'classifiers/fashion-mnist-32-cnn-v1.pt'
 
 def load_classifier(train_if_missing: bool = True, verbose: bool = True) -> tuple:
@@ -399,15 +420,6 @@ def load_classifier(train_if_missing: bool = True, verbose: bool = True) -> tupl
     with atomic_write(path) as tmp: torch.save({'state': net.state_dict(), 'test_accuracy': acc}, tmp)
     return net, acc
 
-# %% ../nbs/11_generation.ipynb #a531d376
-def wilson(k: int, n: int, z: float = 1.96) -> tuple:
-    "Wilson score interval (lo, hi) of a proportion k/n."
-    if n == 0: return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c, h = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
-
 # %% ../nbs/11_generation.ipynb #62d8031b
 def _frac(hits: torch.Tensor) -> dict:
     k, n = int(hits.sum()), len(hits)
@@ -417,57 +429,108 @@ def _frac(hits: torch.Tensor) -> dict:
 def _mean(v: torch.Tensor) -> float: return round(float(v.float().mean()), 3)
 
 @torch.no_grad()
+def score_class(model, lm, classifier, per_class: int, layers: int, cfg: GenerationConfig, train, test,
+                n_real: int = 500) -> dict: # real test images decoded from their own words: the ceiling
+    "Class-conditional: the fraction classified as requested, against random words and real test images' words."
+    labels = torch.arange(10).repeat_interleave(per_class)  # the requested class of each generated image
+    gen = torch.cat([class_conditional(model, lm, c, per_class, train, layers, cfg)['output'] for c in range(10)])
+    rand = model.decode(random_words(model.spec, len(labels), model.codebook.size, seed=cfg.seed + 7)[:layers])
+    real_idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[:n_real]
+    real = model.decode(model.encode(test.images[real_idx]), layers=layers)
+    hits = predict(classifier, gen) == labels
+    return dict(generated=_frac(hits), per_class={FASHION_MNIST_CLASSES[c]: int(hits[labels == c].sum()) for c in range(10)},
+                random_words=_frac(predict(classifier, rand) == labels),
+                real_test_words=_frac(predict(classifier, real) == test.labels[real_idx]), chance=0.1)
+
+# %% ../nbs/11_generation.ipynb #2832782a
+@torch.no_grad()
+def score_denoise(model, lm, classifier, x, y, rs: tuple, layers: int, cfg: GenerationConfig, train) -> list:
+    "Denoising across r: PSNR to the real image and classifier accuracy of the corrupted input, the LLM's output, the clean words."
+    rows = []
+    for r in rs:
+        d = denoise(model, lm, x, r, context_images(train, cfg.context_pairs, seed=cfg.seed + 11), layers, cfg)
+        p = {k: psnr(d[k], x) for k in ('noisy', 'output', 'clean')}
+        acc = {k: _frac(predict(classifier, d[k]) == y) for k in ('noisy', 'output', 'clean')}
+        rows.append(dict(r=r, psnr={k: _mean(v) for k, v in p.items()}, psnr_gain=_mean(p['output'] - p['noisy']), accuracy=acc))
+    return rows
+
+# %% ../nbs/11_generation.ipynb #0e67f345
+@torch.no_grad()
+def score_fill(model, lm, x, task: str, layers: int, cfg: GenerationConfig, train) -> dict:
+    "In- or outpainting: PSNR on the written region of the LLM's output against mean-fill, the random start and the clean words."
+    box = INPAINT_BOX if task == 'inpaint' else OUTPAINT_KEEP
+    region = parse_box(box, model.spec.grid)
+    d = fill_region(model, lm, x, region if task == 'inpaint' else ~region,
+                    context_images(train, cfg.context_pairs, seed=cfg.seed + 12), layers, cfg)
+    p = {k: region_psnr(d[k], x, d['pixels']) for k in ('output', 'mean_fill', 'start', 'clean')}
+    return dict(box=box, region_psnr={('random_start' if k == 'start' else k): _mean(v) for k, v in p.items()},
+                gain_over_mean_fill=_mean(p['output'] - p['mean_fill']))
+
+# %% ../nbs/11_generation.ipynb #cf36691d
+CLASS_SYNONYMS = {  # words that count as naming each Fashion-MNIST class in a caption
+    'T-shirt/top': ('t-shirt', 'tshirt', 't shirt', 'tee', 'top'),
+    'Trouser': ('trouser', 'pants', 'jeans', 'leggings', 'slacks'),
+    'Pullover': ('pullover', 'sweater', 'jumper', 'sweatshirt', 'hoodie', 'cardigan'),
+    'Dress': ('dress', 'gown', 'frock'),
+    'Coat': ('coat', 'jacket', 'parka', 'overcoat', 'blazer'),
+    'Sandal': ('sandal', 'flip-flop', 'flip flop', 'slipper'),
+    'Shirt': ('shirt', 'blouse'),
+    'Sneaker': ('sneaker', 'trainer', 'running shoe', 'tennis shoe', 'athletic shoe'),
+    'Bag': ('bag', 'handbag', 'purse', 'backpack', 'tote', 'satchel'),
+    'Ankle boot': ('boot', 'bootie'),
+}
+
+def names_class(text: str, label: int) -> bool:
+    "Does `text` name class `label` or a synonym (whole words, any case, plural allowed; `shirt` inside `t-shirt` does not count)?"
+    return any(re.search(rf'(?<![\w-]){re.escape(w)}(?:e?s)?(?![\w-])', text.lower())
+               for w in CLASS_SYNONYMS[FASHION_MNIST_CLASSES[label]])
+
+# %% ../nbs/11_generation.ipynb #2b5430ff
+@torch.no_grad()
+def score_captions(model, lm, x, y, seed: int = 0, examples: int = 4) -> dict:
+    "Captions written from layers 1–2 of each image: the share naming its class, against captions of random words."
+    pyr, n = model.encode(x), len(x)
+    words = [pyr.words[0][b] + pyr.words[1][b] for b in range(n)]
+    rand = random_words(model.spec, n, model.codebook.size, seed=seed + 13)[:2]
+    rand_words = [model.codebook.words_of(torch.cat([k[b] for k in rand]).tolist()) for b in range(n)]
+    caps, rand_caps = [caption(lm, w) for w in words], [caption(lm, w) for w in rand_words]
+    hits = lambda texts: torch.tensor([names_class(t, int(c)) for t, c in zip(texts, y)])
+    return dict(image_words=_frac(hits(caps)), random_words=_frac(hits(rand_caps)),
+                words_alone=_frac(hits([' '.join(w) for w in words])),  # do the five words already name the class?
+                examples=[dict(label=FASHION_MNIST_CLASSES[int(y[b])], words=words[b], caption=caps[b],
+                               random_words=rand_words[b], random_caption=rand_caps[b]) for b in range(min(examples, n))])
+
+# %% ../nbs/11_generation.ipynb #18a450db
+SCORE_TASKS = ('class', 'denoise', 'inpaint', 'outpaint', 'caption')
+
+@torch.no_grad()
 def score_generation(model, lm, classifier,
                      per_class: int = 6, # class-conditional images per class
-                     n_images: int = 12, # test images for denoising and in/outpainting
+                     n_images: int = 12, # test images for denoising, in/outpainting and captions
+                     n_real: int = 500, # real test images decoded from their own words (the class-conditional ceiling)
                      rs: tuple = (0.1, 0.3, 0.5), # denoising corruption rates
-                     layers: int = 3, # layers generated (and decoded)
+                     layers: int | None = None, # layers generated (and decoded); None: all
                      cfg: GenerationConfig | None = None,
-                     tasks: tuple = ('class', 'denoise', 'inpaint', 'outpaint'),
+                     tasks: tuple = SCORE_TASKS,
                      verbose: bool = False) -> dict:
-    "The scored table: class-conditional fractions, denoising PSNR/accuracy across r, in/outpainting PSNR."
-    cfg = cfg or GenerationConfig()
+    "The scored table: class-conditional fractions, denoising PSNR/accuracy across r, in/outpainting PSNR, captions."
+    cfg, layers = cfg or GenerationConfig(), _layers(model, layers)
     train, test = fashion_mnist('train', size=model.config.image_size), fashion_mnist('test', size=model.config.image_size)
     say = print if verbose else (lambda *a, **k: None)
     out = dict(layers=layers, config=asdict(cfg), llm=getattr(lm, 'name', ''), classifier_test_accuracy=None, seconds={})
-    t0 = time.time()
-    if 'class' in tasks:
-        labels = torch.arange(10).repeat_interleave(per_class)  # the requested class of each generated image
-        gen = torch.cat([class_conditional(model, lm, c, per_class, train, layers, cfg)['output'] for c in range(10)])
-        rand = model.decode(random_words(model.spec, len(labels), model.codebook.size, seed=cfg.seed + 7)[:layers])
-        real_idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[:500]
-        real = model.decode(model.encode(test.images[real_idx]), layers=layers)
-        hits = predict(classifier, gen) == labels
-        out['class'] = dict(generated=_frac(hits),
-                            per_class={FASHION_MNIST_CLASSES[c]: int(hits[labels == c].sum()) for c in range(10)},
-                            random_words=_frac(predict(classifier, rand) == labels),
-                            real_test_words=_frac(predict(classifier, real) == test.labels[real_idx]),
-                            chance=0.1)
-        out['seconds']['class'] = round(time.time() - t0, 1); say('class', out['class'])
     idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed + 1))[:n_images]
     x, y = test.images[idx], test.labels[idx]
-    if 'denoise' in tasks:
-        t, rows = time.time(), []
-        for r in rs:
-            d = denoise(model, lm, x, r, context_images(train, cfg.context_pairs, seed=cfg.seed + 11), layers, cfg)
-            p = {k: psnr(d[k], x) for k in ('noisy', 'output', 'clean')}
-            acc = {k: _frac(predict(classifier, d[k]) == y) for k in ('noisy', 'output', 'clean')}
-            rows.append(dict(r=r, psnr={k: _mean(v) for k, v in p.items()}, psnr_gain=_mean(p['output'] - p['noisy']),
-                             accuracy=acc))
-            say('denoise', rows[-1])
-        out['denoise'] = rows; out['seconds']['denoise'] = round(time.time() - t, 1)
-    for task, box in (('inpaint', INPAINT_BOX), ('outpaint', OUTPAINT_KEEP)):
-        if task not in tasks: continue
+    for task in tasks:
         t = time.time()
-        region = parse_box(box, model.spec.grid)
-        d = fill_region(model, lm, x, region if task == 'inpaint' else ~region,
-                        context_images(train, cfg.context_pairs, seed=cfg.seed + 12), layers, cfg)
-        p = {k: region_psnr(d[k], x, d['pixels']) for k in ('output', 'mean_fill', 'start', 'clean')}
-        out[task] = dict(box=box, region_psnr={('random_start' if k == 'start' else k): _mean(v) for k, v in p.items()},
-                         gain_over_mean_fill=_mean(p['output'] - p['mean_fill']))
+        if task == 'class': out[task] = score_class(model, lm, classifier, per_class, layers, cfg, train, test, n_real)
+        elif task == 'denoise': out[task] = score_denoise(model, lm, classifier, x, y, rs, layers, cfg, train)
+        elif task in ('inpaint', 'outpaint'): out[task] = score_fill(model, lm, x, task, layers, cfg, train)
+        elif task == 'caption': out[task] = score_captions(model, lm, x, y, cfg.seed)
+        else: raise ValueError(f'unknown score task {task!r}; use some of {SCORE_TASKS}')
         out['seconds'][task] = round(time.time() - t, 1); say(task, out[task])
     return out
 
+# %% ../nbs/11_generation.ipynb #aec07739
 def score_table(s: dict) -> str:
     "The scored results as a plain-text table."
     lines = [f"layers generated: {s['layers']}, context pairs: {s['config']['context_pairs']}, rounds: {s['config']['rounds']}, "
@@ -492,7 +555,43 @@ def score_table(s: dict) -> str:
             lines.append(f"\n{task} ({'written box' if task == 'inpaint' else 'kept box'} {s[task]['box']}): PSNR on the written region — "
                          f"LLM {p['output']:.2f} dB, mean-fill {p['mean_fill']:.2f}, random start {p['random_start']:.2f}, "
                          f"clean words {p['clean']:.2f} (gain over mean-fill {s[task]['gain_over_mean_fill']:+.2f})")
+    if 'caption' in s:
+        c = s['caption']
+        lines.append('\ncaptions naming the class: ' + ', '.join(f"{k} {c[k]['fraction']:.0%} [{c[k]['ci95'][0]:.0%}, {c[k]['ci95'][1]:.0%}]"
+                                                            for k in ('image_words', 'random_words', 'words_alone')) + f" (n={c['image_words']['n']})")
     return '\n'.join(lines)
+
+# %% ../nbs/11_generation.ipynb #f00991c6
+def _pct(v: dict) -> str: return f"{v['fraction']:.0%} [{v['ci95'][0]:.0%}, {v['ci95'][1]:.0%}]"
+
+def _compare_rows(s: dict) -> dict:
+    "One column of `compare_table`: row name -> cell text."
+    rows = {}
+    if 'class' in s:
+        c = s['class']
+        rows |= {f"class-conditional, as requested (n={c['generated']['n']})": _pct(c['generated']),
+                 '… from random words': _pct(c['random_words']), '… real test images\' words (ceiling)': _pct(c['real_test_words'])}
+    for d in s.get('denoise', []):
+        rows[f"denoise r={d['r']}: PSNR LLM − corrupted (dB)"] = f"{d['psnr_gain']:+.2f}"
+        rows[f"denoise r={d['r']}: classified right, LLM / corrupted"] = (f"{d['accuracy']['output']['fraction']:.0%} / "
+                                                                         f"{d['accuracy']['noisy']['fraction']:.0%}")
+    for task in ('inpaint', 'outpaint'):
+        if task in s: rows[f'{task}: region PSNR LLM (gain over mean-fill), dB'] = (
+            f"{s[task]['region_psnr']['output']:.2f} ({s[task]['gain_over_mean_fill']:+.2f})")
+    if 'caption' in s:
+        c = s['caption']
+        rows |= {f"captions naming the class (n={c['image_words']['n']})": _pct(c['image_words']),
+                 '… captions of random words': _pct(c['random_words']), '… the five words alone': _pct(c['words_alone'])}
+    rows['seconds'] = f"{sum(s.get('seconds', {}).values()):.0f}"
+    return rows
+
+# %% ../nbs/11_generation.ipynb #a7291e0c
+def compare_table(runs: dict) -> str:
+    "A Markdown table of scored runs side by side: `runs` maps a column name to a `score_generation` result."
+    cols = {name: _compare_rows(s) for name, s in runs.items()}
+    names = list(dict.fromkeys(k for c in cols.values() for k in c))
+    head = ['| | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
+    return '\n'.join(head + [f'| {r} | ' + ' | '.join(c.get(r, '—') for c in cols.values()) + ' |' for r in names])
 
 # %% ../nbs/11_generation.ipynb #6db78192
 def generation_speed(model, lm, context: torch.Tensor, # [≥ K, 3, H, W] context images
@@ -507,62 +606,127 @@ def generation_speed(model, lm, context: torch.Tensor, # [≥ K, 3, H, W] contex
                 seconds=round(g.seconds, 2), seconds_per_image=round(g.seconds / batch, 2), threads=torch.get_num_threads())
 
 def bench_generation(context_pairs: int = 10, layers: int | None = None, batch: int = 1,
-                     checkpoint: str | Path | None = None, llm: str = 'smollm2') -> dict:
-    "`generation_speed` with the packaged SmolLM2 and the committed demo tokenizer (for `spae bench`)."
-    from spae.model import SPAE
-    model, lm = SPAE.load(checkpoint or DEMO_TOKENIZER).eval(), HFLM.load(llm)
+                     tokenizer: str = 'demo', # a shipped tokenizer name or a tokenizer folder
+                     llm: str | None = None) -> dict: # None: the LLM the tokenizer was trained for
+    "`generation_speed` with a shipped tokenizer (default: the demo one) and its packaged LLM (for `spae bench`)."
+    model = SPAE.load(_tokenizer_folder(tokenizer)).eval()
+    lm = HFLM.load(llm or model.config.llm)
     ctx = context_images(fashion_mnist('train', size=model.config.image_size), context_pairs)
     return generation_speed(model, lm, ctx, context_pairs, layers, batch)
+
+# %% ../nbs/11_generation.ipynb #c37d215f
+@torch.no_grad()
+def llm_speed(lm, n_prompt: int = 1000, # prompt tokens prefilled
+              n_written: int = 15, # tokens then written one per forward pass (batch 1)
+             ) -> dict:
+    "The LLM's two costs: prefill tokens/s for an `n_prompt`-token prompt and ms per written token after it; plus the last logits."
+    ids = list(range(1000, 1000 + n_prompt))  # which ids does not matter for the time
+    t = time.time(); p = lm.prefill(ids); prefill = time.time() - t
+    out = lm._run(torch.tensor([[5]]), n_prompt, lm._repeat_cache(p.cache, 1))
+    t = time.time()
+    for i in range(n_written): out = lm._run(torch.tensor([[5]]), n_prompt + 1 + i, out.past_key_values)
+    return dict(n_prompt=n_prompt, prefill_tokens_per_s=round(n_prompt / prefill, 1),
+                ms_per_written_token=round((time.time() - t) / n_written * 1000, 1), logits=out.logits[0, -1].float())
+
+# %% ../nbs/11_generation.ipynb #7ebdeffc
+def quantize_int8(lm: HFLM) -> HFLM:
+    "Quantise the LLM's linear layers to int8 in place (torch dynamic quantisation: int8 weights, activations quantised on the fly; CPU)."
+    if lm.device.type != 'cpu':
+        raise ValueError(f'int8 dynamic quantisation runs on the CPU; this LLM is on {lm.device}: load it with device="cpu" or drop int8')
+    vocab = lm.vocab_size
+    lm.model = torch.ao.quantization.quantize_dynamic(lm.model, {nn.Linear}, dtype=torch.qint8, inplace=True)
+    # `HFLM.vocab_size` reads the output layer's weight, which a quantised layer keeps packed: answer with its shape
+    lm.model.get_output_embeddings = lambda: SimpleNamespace(weight=torch.empty(vocab, 0))
+    lm.int8 = True
+    return lm
 
 # %% ../nbs/11_generation.ipynb #6819e05d
 TASKS = ('denoise', 'inpaint', 'outpaint', 'class', 'caption', 'score')
 
-class GenerateInputError(ValueError):
-    "Input to `spae generate` that it cannot run with; the message says what to change."
+@dataclass
+class GenerateConfig:
+    "One `spae generate` run: the task, the tokenizer and its LLM, how the LLM is prompted and decodes, where results go."
+    POSITIONAL: ClassVar[tuple] = ('task',)
+    task: str = 'score'  # one of: denoise, inpaint, outpaint, class, caption, score
+    n: int | None = None  # images (class, score: per class); None: 4, score: 6
+    n_images: int = 12  # score: test images for denoising, in/outpainting and captions
+    n_real: int = 500  # score: real test images decoded from their own words (the class-conditional ceiling)
+    layers: int | None = None  # pyramid layers generated, coarse to fine; None: all (149 words with the demo tokenizer)
+    context_pairs: int = 10  # corrupted → clean context pairs
+    rounds: int = 1  # denoising rounds per layer
+    r: float | None = None  # denoise: fraction of words corrupted (None: 0.3); score: one r instead of 0.1, 0.3, 0.5
+    label: str | None = field(default=None, metadata={'flags': ('--label', '--class')})  # class: the class to generate, a name or an index (None: all ten)
+    mask: str | None = None  # ROWS,COLS box of the latent grid: inpaint writes it (None: 2:6,2:6), outpaint keeps it (None: 0:8,0:4)
+    prompt: str = 'pairs'  # pairs: corrupted → clean context pairs (the paper's recipe); clean: clean examples only
+    copy_bias: float = 0.0  # logit bonus for the query's own word at each position (0: off)
+    draft: bool = False  # greedy only: check the query's own words as a draft, several per forward pass (same output)
+    temperature: float = 0.0  # 0 = greedy
+    top_k: int | None = None  # with temperature > 0: sample among the k likeliest codebook words (None: all)
+    seed: int = 0  # seeds the test images, the corruption and the sampler
+    tokenizer: str = field(default='demo', metadata={'flags': ('--tokenizer', '--checkpoint')})  # a shipped tokenizer (demo, gemma3-demo, ...) or a tokenizer folder
+    llm: str | None = None  # the frozen LLM; None: the one the tokenizer was trained for (its config.llm); caption reads the words as text, so any LLM
+    int8: bool = False  # int8 dynamic quantisation of the LLM's linear layers (CPU; faster, scored against fp32 in the notebook)
+    out: str = 'spae-generate'  # output folder
+    json: bool = False  # print the JSON result instead of the summary
+    threads: int | None = None  # torch CPU threads (1 is fastest on a busy machine)
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message): raise GenerateInputError(f'{message} (spae generate --help lists the options)')
+    def __post_init__(self):
+        if self.task not in TASKS: raise ValueError(f'unknown task {self.task!r}; use one of {", ".join(TASKS)}')
+        for name in ('n', 'n_images', 'n_real', 'layers', 'context_pairs', 'rounds', 'threads'):
+            v = getattr(self, name)
+            if v is not None and v < 1: raise ValueError(f'{name} must be ≥ 1, got {v}')
+        if self.r is not None and not 0 <= self.r <= 1: raise ValueError(f'r must be in [0, 1], got {self.r}')
+        if self.label is not None: resolve_class(self.label)
+        if self.mask is not None and self.task not in ('inpaint', 'outpaint'):
+            raise ValueError(f'mask is for inpaint and outpaint, not {self.task}')
+        self.generation_config()  # temperature, top_k, prompt, copy_bias
 
-def generate_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog='spae generate', description='A frozen LLM writes images by progressive in-context denoising '
-                'of SPAE words. Writes OUT/TASK.png and OUT/TASK.json.')
-    p.add_argument('task', help=f'one of: {", ".join(TASKS)}')
-    p.add_argument('--n', type=int, default=4, help='images (class, score: per class) [4; score: 6]')
-    p.add_argument('--n-images', type=int, default=12, help='score: test images for denoising and in/outpainting [12]')
-    p.add_argument('--layers', type=int, default=3, help='pyramid layers generated, coarse to fine [3]')
-    p.add_argument('--context-pairs', type=int, default=10, help='corrupted → clean context pairs [10]')
-    p.add_argument('--rounds', type=int, default=1, help='denoising rounds per layer [1]')
-    p.add_argument('--r', type=float, default=None, help='denoise: fraction of words corrupted [0.3]; score: one r instead of 0.1, 0.3, 0.5')
-    p.add_argument('--class', dest='label', default=None, help='class: name or index (default: all ten classes)')
-    p.add_argument('--mask', default=None, help=f'box of the latent grid ROWS,COLS: inpaint writes it [{INPAINT_BOX}], outpaint keeps it [{OUTPAINT_KEEP}]')
-    p.add_argument('--prompt', default='pairs', help="'pairs': corrupted → clean context pairs (the paper's recipe); 'clean': clean examples only [pairs]")
-    p.add_argument('--copy-bias', type=float, default=0.0, help="logit bonus for the query's own word at each position [0]")
-    p.add_argument('--draft', action='store_true', help="greedy only: check the query's own words as a draft, several per "
-                   'forward pass (the same output; fewer passes, which pays on a GPU, not on a small CPU)')
-    p.add_argument('--temperature', type=float, default=0.0, help='0 = greedy [0]')
-    p.add_argument('--top-k', type=int, default=None, help='sample among the k likeliest words (with --temperature)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--checkpoint', default=None, help='tokenizer folder (default: the committed demo tokenizer)')
-    p.add_argument('--llm', default='smollm2', help='the frozen LLM the tokenizer was built on [smollm2]')
-    p.add_argument('--out', default='spae-generate', help='output folder [spae-generate]')
-    p.add_argument('--json', action='store_true', help='print the JSON to stdout')
-    p.add_argument('--threads', type=int, default=None, help='torch CPU threads (1 is fastest on a busy machine)')
-    return p
+    def generation_config(self) -> GenerationConfig:
+        return GenerationConfig(context_pairs=self.context_pairs, rounds=self.rounds, temperature=self.temperature,
+                                top_k=self.top_k, seed=self.seed, prompt=self.prompt, copy_bias=self.copy_bias, draft=self.draft)
+    @property
+    def images(self) -> int: return self.n or (6 if self.task == 'score' else 4)
 
 # %% ../nbs/11_generation.ipynb #6ddf2cb8
-def check_args(a) -> None:
-    "Raise `GenerateInputError` with the fix for arguments `spae generate` cannot run with."
-    if a.task not in TASKS: raise GenerateInputError(f'unknown task {a.task!r}; use one of {", ".join(TASKS)}')
-    for name in ('n', 'n_images', 'layers', 'context_pairs', 'rounds'):
-        if getattr(a, name) < 1: raise GenerateInputError(f'--{name.replace("_", "-")} must be ≥ 1, got {getattr(a, name)}')
-    if a.r is not None and not 0 <= a.r <= 1: raise GenerateInputError(f'--r must be in [0, 1], got {a.r}')
-    if a.temperature < 0: raise GenerateInputError(f'--temperature must be ≥ 0, got {a.temperature}')
-    if a.prompt not in PROMPTS: raise GenerateInputError(f'unknown --prompt {a.prompt!r}; use one of {", ".join(PROMPTS)}')
-    if a.label is not None:
-        try: resolve_class(a.label)
-        except ValueError as e: raise GenerateInputError(str(e)) from None
-    if a.mask is not None and a.task not in ('inpaint', 'outpaint'):
-        raise GenerateInputError(f'--mask is for inpaint and outpaint, not {a.task}')
+def _tokenizer_folder(name: str) -> Path:
+    "A tokenizer folder from a shipped name (`demo`, …), a folder holding config.json, or a training run (its tokenizer/)."
+    p = Path(str(name)).expanduser()
+    if (p/'tokenizer'/'config.json').exists(): p = p/'tokenizer'
+    if (p/'config.json').exists(): return p
+    if not p.exists() and '/' not in str(name): return tokenizer_dir(str(name))  # a one-line error listing the shipped ones
+    raise MissingAssetError(f'tokenizer folder {p} not found: it needs config.json and model.safetensors (written by SPAE.save)')
+
+def _check_writable(folder: Path) -> None:
+    "Create `folder` and write a probe file there, or fail now with the reason."
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder/'.spae-write-check'; probe.write_text(''); probe.unlink()
+    except OSError as e: raise ValueError(f'cannot write the output folder {folder} ({e.strerror or e}); pass a writable out') from None
+
+@patch
+def check(self: GenerateConfig) -> SPAE:
+    "Validate what needs the file system and the tokenizer (before the LLM loads); returns the loaded tokenizer."
+    folder = _tokenizer_folder(self.tokenizer)
+    trained_for = json.loads((folder/'config.json').read_text()).get('llm')
+    if self.llm is not None and trained_for is not None and self.llm != trained_for and self.task != 'caption':
+        raise ValueError(f'the tokenizer {folder} was trained for the LLM {trained_for!r} (its config.llm) and writes its token ids; '
+                         f'generate with llm={trained_for!r} (or leave llm unset), not {self.llm!r}')
+    _check_writable(Path(self.out).expanduser())
+    model = SPAE.load(folder).eval()
+    if self.layers is not None and self.layers > model.spec.num_layers:
+        raise ValueError(f'layers must be in 1..{model.spec.num_layers} for the tokenizer {folder}, got {self.layers}')
+    if self.mask is not None: parse_box(self.mask, model.spec.grid)  # a bad box fails before the LLM loads
+    return model
+
+# %% ../nbs/11_generation.ipynb #43ed8a7d
+def _task_inputs(cfg: GenerateConfig, model, lm) -> tuple:
+    "(GenerationConfig, layers, train split, test split, seeded test images, their labels, the JSON fields every task has)."
+    gcfg, layers, size = cfg.generation_config(), cfg.layers or model.spec.num_layers, model.config.image_size
+    train, test = fashion_mnist('train', size=size), fashion_mnist('test', size=size)
+    idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[:cfg.images]
+    base = dict(task=cfg.task, layers=layers, config=asdict(gcfg), tokenizer=cfg.tokenizer, llm=lm.name, int8=cfg.int8,
+                test_indices=idx.tolist())
+    return gcfg, layers, train, test, test.images[idx], test.labels[idx], base
 
 def _words(codebook, indices: list, b: int) -> list: return [codebook.words_of(k[b].tolist()) for k in indices]
 
@@ -572,96 +736,102 @@ def save_rows(rows: list, path: Path) -> Path:
     save_image(to_unit(torch.cat(rows)), path, nrow=len(rows[0]), padding=2, pad_value=1)
     return path
 
-# %% ../nbs/11_generation.ipynb #43ed8a7d
-def run_task(a, model, lm) -> tuple:
-    "(result dict, PNG rows, row names) of one `spae generate` task."
-    cb, size = model.codebook, model.config.image_size
-    cfg = GenerationConfig(context_pairs=a.context_pairs, rounds=a.rounds, temperature=a.temperature, top_k=a.top_k,
-                           seed=a.seed, prompt=a.prompt, copy_bias=a.copy_bias, draft=a.draft)
-    layers = min(a.layers, model.spec.num_layers)
-    train, test = fashion_mnist('train', size=size), fashion_mnist('test', size=size)
-    idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(a.seed))[:a.n]
-    x, y = test.images[idx], test.labels[idx]
-    base = dict(task=a.task, layers=layers, config=asdict(cfg), llm=a.llm, test_indices=idx.tolist())
-    if a.task == 'denoise':
-        r = 0.3 if a.r is None else a.r
-        d = denoise(model, lm, x, r, context_images(train, cfg.context_pairs, seed=a.seed + 11), layers, cfg)
-        p = {k: psnr(d[k], x) for k in ('noisy', 'output', 'clean')}
-        images = [dict(label=test.classes[int(y[b])], **{f'words_{k}': _words(cb, d['indices'][k], b) for k in d['indices']},
-                       **{f'psnr_{k}': round(float(v[b]), 3) for k, v in p.items()}) for b in range(len(x))]
-        res = dict(base, r=r, psnr={k: _mean(v) for k, v in p.items()}, psnr_gain=_mean(p['output'] - p['noisy']), images=images)
-        return res, [x, d['noisy'], d['output'], d['clean']], ['image', 'corrupted', 'LLM', 'clean words']
-    if a.task in ('inpaint', 'outpaint'):
-        box = a.mask or (INPAINT_BOX if a.task == 'inpaint' else OUTPAINT_KEEP)
-        region = parse_box(box, model.spec.grid)
-        d = fill_region(model, lm, x, region if a.task == 'inpaint' else ~region,
-                        context_images(train, cfg.context_pairs, seed=a.seed + 12), layers, cfg)
-        p = {k: region_psnr(d[k], x, d['pixels']) for k in ('output', 'mean_fill', 'clean')}
-        images = [dict(label=test.classes[int(y[b])], words_output=_words(cb, d['indices']['output'], b),
-                       **{f'region_psnr_{k}': round(float(v[b]), 3) for k, v in p.items()}) for b in range(len(x))]
-        res = dict(base, box=box, region_psnr={k: _mean(v) for k, v in p.items()}, gain_over_mean_fill=_mean(p['output'] - p['mean_fill']), images=images)
-        return res, [x, d['mean_fill'], d['output'], d['clean']], ['image', 'mean-fill', 'LLM', 'clean words']
-    if a.task == 'class':
-        labels = [resolve_class(a.label)] if a.label is not None else list(range(10))
-        outs = {c: class_conditional(model, lm, c, a.n, train, layers, cfg) for c in labels}
-        try: net = load_classifier(train_if_missing=False)[0]
-        except FileNotFoundError: net = None  # scoring is `spae generate score`'s job; here only if already cached
-        images = []
-        for c, d in outs.items():
-            pred = predict(net, d['output']).tolist() if net is not None else [None] * a.n
-            images += [dict(requested=test.classes[c], words=_words(cb, d['indices']['output'], b),
-                            classified_as=None if p_ is None else test.classes[p_]) for b, p_ in enumerate(pred)]
-        res = dict(base, classes=[test.classes[c] for c in labels], images=images)
-        if net is not None: res['fraction_as_requested'] = round(sum(i['classified_as'] == i['requested'] for i in images) / len(images), 4)
-        return res, [d['output'] for d in outs.values()], [test.classes[c] for c in labels]
-    if a.task == 'caption':
-        pyr = model.encode(x)
-        images = [dict(label=test.classes[int(y[b])], words=pyr.words[0][b] + pyr.words[1][b],
-                       caption=caption(lm, pyr.words[0][b] + pyr.words[1][b])) for b in range(len(x))]
-        return dict(base, note='qualitative: SmolLM2 describes an image from its layer 1–2 words; nothing scores it',
-                    images=images), [x, model.decode(pyr, layers=2)], ['image', 'layers 1-2']
+# %% ../nbs/11_generation.ipynb #bb25c628
+def _run_denoise(cfg: GenerateConfig, model, lm) -> tuple:
+    gcfg, layers, train, test, x, y, base = _task_inputs(cfg, model, lm)
+    r = 0.3 if cfg.r is None else cfg.r
+    d = denoise(model, lm, x, r, context_images(train, gcfg.context_pairs, seed=cfg.seed + 11), layers, gcfg)
+    p = {k: psnr(d[k], x) for k in ('noisy', 'output', 'clean')}
+    images = [dict(label=test.classes[int(y[b])], **{f'words_{k}': _words(model.codebook, d['indices'][k], b) for k in d['indices']},
+                   **{f'psnr_{k}': round(float(v[b]), 3) for k, v in p.items()}) for b in range(len(x))]
+    res = dict(base, r=r, psnr={k: _mean(v) for k, v in p.items()}, psnr_gain=_mean(p['output'] - p['noisy']), images=images,
+               png_rows=['image', 'corrupted', 'LLM', 'clean words'])
+    return res, lambda path: save_rows([x, d['noisy'], d['output'], d['clean']], path)
+
+# %% ../nbs/11_generation.ipynb #21495568
+def _run_fill(cfg: GenerateConfig, model, lm) -> tuple:
+    gcfg, layers, train, test, x, y, base = _task_inputs(cfg, model, lm)
+    box = cfg.mask or (INPAINT_BOX if cfg.task == 'inpaint' else OUTPAINT_KEEP)
+    region = parse_box(box, model.spec.grid)
+    d = fill_region(model, lm, x, region if cfg.task == 'inpaint' else ~region,
+                    context_images(train, gcfg.context_pairs, seed=cfg.seed + 12), layers, gcfg)
+    p = {k: region_psnr(d[k], x, d['pixels']) for k in ('output', 'mean_fill', 'clean')}
+    images = [dict(label=test.classes[int(y[b])], words_output=_words(model.codebook, d['indices']['output'], b),
+                   **{f'region_psnr_{k}': round(float(v[b]), 3) for k, v in p.items()}) for b in range(len(x))]
+    res = dict(base, box=box, region_psnr={k: _mean(v) for k, v in p.items()}, gain_over_mean_fill=_mean(p['output'] - p['mean_fill']),
+               images=images, png_rows=['image', 'mean-fill', 'LLM', 'clean words'])
+    return res, lambda path: save_rows([x, d['mean_fill'], d['output'], d['clean']], path)
+
+# %% ../nbs/11_generation.ipynb #87acf475
+def class_figure(outputs: dict, # requested class -> [n, 3, H, W] generated images in [-1, 1]
+                 seen: dict, # requested class -> the n classes the classifier sees in them
+                 scale: int = 4): # enlargement (nearest neighbour)
+    "One row per requested class, each image enlarged `scale`× and titled with the class the classifier sees."
+    images = torch.cat(list(outputs.values())).repeat_interleave(scale, -2).repeat_interleave(scale, -1)  # [R·n, 3, sH, sW]
+    n = len(next(iter(outputs.values())))
+    titles = [('seen: ' if c == s else 'seen ✗: ') + FASHION_MNIST_CLASSES[s] for c, ss in seen.items() for s in ss]
+    return show_images(images, titles=titles, nrow=n, row_labels=[f'asked:\n{FASHION_MNIST_CLASSES[c]}' for c in outputs],
+                       scale=images.shape[-1] / 100 + 0.3)
+
+def _run_class(cfg: GenerateConfig, model, lm) -> tuple:
+    gcfg, layers, train, test, _, _, base = _task_inputs(cfg, model, lm)
+    labels = [resolve_class(cfg.label)] if cfg.label is not None else list(range(10))
+    outs = {c: class_conditional(model, lm, c, cfg.images, train, layers, gcfg) for c in labels}
+    net = load_classifier()[0]  # trained and cached on first use (a few minutes)
+    seen = {c: predict(net, d['output']).tolist() for c, d in outs.items()}
+    images = [dict(requested=test.classes[c], words=_words(model.codebook, d['indices']['output'], b), classified_as=test.classes[s])
+              for c, d in outs.items() for b, s in enumerate(seen[c])]
+    res = dict(base, classes=[test.classes[c] for c in labels], images=images, png_rows=[test.classes[c] for c in labels],
+               fraction_as_requested=round(sum(i['classified_as'] == i['requested'] for i in images) / len(images), 4))
+    def write(path):
+        fig = class_figure({c: d['output'] for c, d in outs.items()}, seen)
+        fig.savefig(path, dpi=100); import matplotlib.pyplot as plt; plt.close(fig)
+        return path
+    return res, write
+
+# %% ../nbs/11_generation.ipynb #de7c3deb
+def _run_caption(cfg: GenerateConfig, model, lm) -> tuple:
+    gcfg, layers, train, test, x, y, base = _task_inputs(cfg, model, lm)
+    pyr = model.encode(x)
+    images = [dict(label=test.classes[int(y[b])], words=pyr.words[0][b] + pyr.words[1][b],
+                   caption=caption(lm, pyr.words[0][b] + pyr.words[1][b])) for b in range(len(x))]
+    for i, c in zip(images, y): i['names_class'] = names_class(i['caption'], int(c))
+    res = dict(base, images=images, png_rows=['image', 'layers 1-2'],
+               fraction_naming_class=round(sum(i['names_class'] for i in images) / len(images), 4))
+    return res, lambda path: save_rows([x, model.decode(pyr, layers=2)], path)
+
+# %% ../nbs/11_generation.ipynb #ab9ec1de
+def _run_score(cfg: GenerateConfig, model, lm) -> tuple:
+    gcfg, layers, *_, base = _task_inputs(cfg, model, lm)
     net, acc = load_classifier()
-    s = score_generation(model, lm, net, per_class=a.n, n_images=a.n_images, rs=(0.1, 0.3, 0.5) if a.r is None else (a.r,),
-                         layers=layers, cfg=cfg)
-    s['classifier_test_accuracy'] = round(acc, 4)
-    return dict(base, **s), None, None
+    s = score_generation(model, lm, net, per_class=cfg.images, n_images=cfg.n_images, n_real=cfg.n_real,
+                         rs=(0.1, 0.3, 0.5) if cfg.r is None else (cfg.r,), layers=layers, cfg=gcfg)
+    return {**base, **s, 'classifier_test_accuracy': round(acc, 4)}, None
+
+TASK_RUNNERS = {'denoise': _run_denoise, 'inpaint': _run_fill, 'outpaint': _run_fill, 'class': _run_class, 'caption': _run_caption,
+                'score': _run_score}
 
 # %% ../nbs/11_generation.ipynb #3bfcc06a
-def cli_generate(argv: list | None = None) -> int:
-    "`spae generate TASK`: run one generation task, write OUT/TASK.png and OUT/TASK.json; returns the exit code."
-    argv = sys.argv[1:] if argv is None else list(argv)
-    p = generate_parser()
-    try:
-        try: a = p.parse_args(argv)
-        except SystemExit as e: return int(e.code or 0)  # --help
-        if a.task == 'score' and '--n' not in argv and not any(s.startswith('--n=') for s in argv): a.n = 6
-        check_args(a)
-        if a.threads: torch.set_num_threads(a.threads)
-        from spae.model import SPAE
-        ckpt = Path(a.checkpoint or DEMO_TOKENIZER).expanduser()
-        if (ckpt/'tokenizer').is_dir(): ckpt = ckpt/'tokenizer'
-        if not (ckpt/'config.json').exists():
-            print(f'spae generate: tokenizer folder {ckpt} not found (it needs config.json and model.safetensors, written by SPAE.save)', file=sys.stderr)
-            return 3
-        model = SPAE.load(ckpt).eval()
-        if a.layers > model.spec.num_layers:
-            raise GenerateInputError(f'--layers must be in 1..{model.spec.num_layers} for this tokenizer, got {a.layers}')
-        if a.mask is not None: parse_box(a.mask, model.spec.grid)  # a bad box fails before the LLM loads
-    except ValueError as e:  # GenerateInputError, or a box parse_box rejects
-        print(f'spae generate: {" ".join(str(e).split())}', file=sys.stderr); return 2
-    try: res, rows, names = run_task(a, model, HFLM.load(a.llm))
-    except MissingAssetError as e:  # no Fashion-MNIST, no packaged LLM: say what to install
-        print(f'spae generate: {" ".join(str(e).split())}', file=sys.stderr); return 3
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    if rows is not None:
-        save_rows(rows, out/f'{a.task}.png'); res['png'] = str(out/f'{a.task}.png'); res['png_rows'] = names
-    (out/f'{a.task}.json').write_text(json.dumps(res, indent=1))
-    if a.json: print(json.dumps(res, indent=1))
-    else:
-        if a.task == 'score': print(score_table(res))
-        for key in ('psnr', 'psnr_gain', 'region_psnr', 'gain_over_mean_fill', 'fraction_as_requested'):
-            if key in res: print(f'{key}: {res[key]}')
-        if a.task == 'caption':
-            for i in res['images']: print(f"[{i['label']}] {' '.join(i['words'])} → {i['caption']}")
-        print(f'wrote {out/(a.task + ".json")}' + (f' and {out/(a.task + ".png")}' if rows is not None else ''))
-    return 0
+def _summary(res: dict) -> str:
+    "What `run_generate` prints when `json` is off."
+    lines = [score_table(res)] if res['task'] == 'score' else []
+    for key in ('psnr', 'psnr_gain', 'region_psnr', 'gain_over_mean_fill', 'fraction_as_requested', 'fraction_naming_class'):
+        if key in res: lines.append(f'{key}: {res[key]}')
+    if res['task'] == 'caption': lines += [f"[{i['label']}] {' '.join(i['words'])} → {i['caption']}" for i in res['images']]
+    return '\n'.join(lines + [f"wrote {res['json_file']}" + (f" and {res['png']}" if 'png' in res else '')])
+
+def run_generate(cfg: GenerateConfig) -> dict:
+    "`spae generate TASK`: check, load the tokenizer and its LLM, run the task, write OUT/TASK.json (and OUT/TASK.png)."
+    model = cfg.check()  # every option, the tokenizer/LLM pair and the output folder, before the LLM loads
+    if cfg.threads: torch.set_num_threads(cfg.threads)
+    lm = HFLM.load(cfg.llm or model.config.llm, device='cpu' if cfg.int8 else None)
+    if cfg.task != 'caption': check_codebook_matches(model.codebook, lm)  # llm given as a folder or hub id: compare the words
+    if cfg.int8: quantize_int8(lm)
+    t = time.time()
+    res, write_png = TASK_RUNNERS[cfg.task](cfg, model, lm)
+    out = Path(cfg.out).expanduser()
+    if write_png is not None: res['png'] = str(write_png(out/f'{cfg.task}.png'))
+    res['json_file'], res['seconds_total'] = str(out/f'{cfg.task}.json'), round(time.time() - t, 1)
+    with atomic_write(out/f'{cfg.task}.json') as tmp: Path(tmp).write_text(json.dumps(res, indent=1))
+    print(json.dumps(res, indent=1) if cfg.json else _summary(res))
+    return res

@@ -14,6 +14,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .core import MissingAssetError, get_preset, require
 
@@ -292,6 +293,7 @@ def searched_embeddings(source) -> torch.Tensor:
                     'A LexicalCodebook holds the RAW LLM embeddings; the quantiser may search normalised ones — '
                     'pass the model (or model.quantizer) so the semantic loss uses the same codebook.')
 
+# %% ../nbs/06_losses.ipynb #9100796b
 class SPAELoss(nn.Module):
     "All SPAE losses: `generator_loss` for the autoencoder step, `discriminator_loss` for the discriminator step."
     def __init__(self, config: LossConfig,
@@ -323,53 +325,57 @@ class SPAELoss(nn.Module):
 
     def gan_active(self, step: int) -> bool: return self.config.gan_weight > 0 and step >= self.config.gan_start
 
-    def generator_loss(self, x: torch.Tensor, out, # SPAEOutput: recon, quant (QuantizerOutput), recon_prefix
-                       target_words: torch.LongTensor | None, # [B, K] or None (no semantic guidance)
-                       step: int, disc: nn.Module | None = None, # default: self.discriminator
-                       last_layer: torch.Tensor | None = None, # decoder's last weight, for the adaptive GAN weight
-                       ) -> tuple[torch.Tensor, dict[str, float]]:
-        "Total autoencoder loss and every term by name (floats)."
-        c, q = self.config, out.quant
-        terms = {}
-        rec = reconstruction_loss(x, out.recon, c.recon)
-        terms['recon'] = rec
-        total = c.recon_weight * rec + c.commit_weight * q.commit_loss
-        terms['commit'] = q.commit_loss
-        nll = c.recon_weight * rec
-        if c.prefix_weight > 0 and getattr(out, 'recon_prefix', None) is not None:
-            terms['recon_prefix'] = reconstruction_loss(x, out.recon_prefix, c.recon)
-            total = total + c.prefix_weight * terms['recon_prefix']
-        if self.perceptual is not None:
-            terms['perceptual'] = self.perceptual(x, out.recon)
-            total = total + c.perceptual_weight * terms['perceptual']
-            nll = nll + c.perceptual_weight * terms['perceptual']
-        sw = self.semantic_weight(step)
-        if target_words is not None and c.semantic_weight > 0:
-            terms['semantic'] = semantic_loss(q.targets, self.embeddings, target_words, c.semantic_tau,
-                                              c.semantic_layers, self.sq_norms, c.semantic_split)
-            total = total + sw * terms['semantic']
-        terms['semantic_weight'] = torch.tensor(sw)
-        disc = disc if disc is not None else self.discriminator
-        if disc is not None and self.gan_active(step):
-            g = g_adv_loss(disc(out.recon), c.gan_loss)
-            w = torch.tensor(c.gan_weight, device=g.device)
-            if c.adaptive_gan_weight:
-                if last_layer is None: raise ValueError('adaptive_gan_weight needs last_layer= (the decoder\'s last weight, SPAE.last_layer)')
-                w = w * adaptive_gan_weight(nll, g, last_layer)
-            terms['g_adv'], terms['gan_weight'] = g, w
-            total = total + w * g
-        terms['total'] = total
-        return total, {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in terms.items()}
+# %% ../nbs/06_losses.ipynb #e0bd8b50
+@patch
+def generator_loss(self: SPAELoss, x: torch.Tensor, out, # SPAEOutput: recon, quant (QuantizerOutput), recon_prefix
+                   target_words: torch.LongTensor | None, # [B, K] or None (no semantic guidance)
+                   step: int, disc: nn.Module | None = None, # default: self.discriminator
+                   last_layer: torch.Tensor | None = None, # decoder's last weight, for the adaptive GAN weight
+                   ) -> tuple[torch.Tensor, dict[str, float]]:
+    "Total autoencoder loss and every term by name (floats)."
+    c, q = self.config, out.quant
+    terms = {}
+    rec = reconstruction_loss(x, out.recon, c.recon)
+    terms['recon'] = rec
+    total = c.recon_weight * rec + c.commit_weight * q.commit_loss
+    terms['commit'] = q.commit_loss
+    nll = c.recon_weight * rec
+    if c.prefix_weight > 0 and getattr(out, 'recon_prefix', None) is not None:
+        terms['recon_prefix'] = reconstruction_loss(x, out.recon_prefix, c.recon)
+        total = total + c.prefix_weight * terms['recon_prefix']
+    if self.perceptual is not None:
+        terms['perceptual'] = self.perceptual(x, out.recon)
+        total = total + c.perceptual_weight * terms['perceptual']
+        nll = nll + c.perceptual_weight * terms['perceptual']
+    sw = self.semantic_weight(step)
+    if target_words is not None and c.semantic_weight > 0:
+        terms['semantic'] = semantic_loss(q.targets, self.embeddings, target_words, c.semantic_tau,
+                                          c.semantic_layers, self.sq_norms, c.semantic_split)
+        total = total + sw * terms['semantic']
+    terms['semantic_weight'] = torch.tensor(sw)
+    disc = disc if disc is not None else self.discriminator
+    if disc is not None and self.gan_active(step):
+        g = g_adv_loss(disc(out.recon), c.gan_loss)
+        w = torch.tensor(c.gan_weight, device=g.device)
+        if c.adaptive_gan_weight:
+            if last_layer is None: raise ValueError('adaptive_gan_weight needs last_layer= (the decoder\'s last weight, SPAE.last_layer)')
+            w = w * adaptive_gan_weight(nll, g, last_layer)
+        terms['g_adv'], terms['gan_weight'] = g, w
+        total = total + w * g
+    terms['total'] = total
+    return total, {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in terms.items()}
 
-    def discriminator_loss(self, x: torch.Tensor, recon: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, float]]:
-        "Discriminator loss (+ LeCam) on real images and detached reconstructions; zero before the GAN starts."
-        if self.discriminator is None or not self.gan_active(step):
-            return torch.zeros((), device=x.device), {'d_total': 0.0}
-        real, fake = self.discriminator(x), self.discriminator(recon.detach())
-        loss = d_loss(real, fake, self.config.gan_loss)
-        terms = {'d_loss': loss, 'logits_real': real.mean(), 'logits_fake': fake.mean()}
-        if self.lecam is not None:
-            terms['lecam'] = self.lecam(real, fake)
-            loss = loss + self.config.lecam_weight * terms['lecam']
-        terms['d_total'] = loss
-        return loss, {k: float(v.detach()) for k, v in terms.items()}
+# %% ../nbs/06_losses.ipynb #1409aa1a
+@patch
+def discriminator_loss(self: SPAELoss, x: torch.Tensor, recon: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    "Discriminator loss (+ LeCam) on real images and detached reconstructions; zero before the GAN starts."
+    if self.discriminator is None or not self.gan_active(step):
+        return torch.zeros((), device=x.device), {'d_total': 0.0}
+    real, fake = self.discriminator(x), self.discriminator(recon.detach())
+    loss = d_loss(real, fake, self.config.gan_loss)
+    terms = {'d_loss': loss, 'logits_real': real.mean(), 'logits_fake': fake.mean()}
+    if self.lecam is not None:
+        terms['lecam'] = self.lecam(real, fake)
+        loss = loss + self.config.lecam_weight * terms['lecam']
+    terms['d_total'] = loss
+    return loss, {k: float(v.detach()) for k, v in terms.items()}

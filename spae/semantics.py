@@ -13,6 +13,7 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .core import (MissingAssetError, atomic_write, cache_lock, cache_path, get_device, get_settings,
@@ -28,7 +29,7 @@ __all__ = ['WORD_TEMPLATES', 'CLIP_TEMPLATES', 'FASHION_MNIST_CAPTIONS', 'SYNSET
            'show_class_words']
 
 # %% ../nbs/05_semantics.ipynb #fc8010be
-WORD_TEMPLATES = ('a photo of a {}.',)  # one prompt: cheap on a CPU, and "prompt both sides" (DESIGN §6)
+WORD_TEMPLATES = ('a photo of a {}.',)  # one prompt: cheap on a CPU; captions use the same prompt ("prompt both sides")
 CLIP_TEMPLATES = ('a photo of a {}.', 'a photo of the {}.', 'a blurry photo of a {}.', 'a close-up photo of a {}.',
                   'a good photo of a {}.', 'an image of a {}.')  # a few of CLIP's ImageNet prompt templates
 
@@ -69,48 +70,6 @@ class Scorer:
         raise NotImplementedError
 
     # --- shared ---------------------------------------------------------------------------------------------------
-    @torch.no_grad()
-    def embed_texts(self, texts: Sequence[str], desc: str | None = None) -> torch.Tensor:
-        "Unit text embeddings [T, D], in batches (with a progress bar when `desc` is given)."
-        texts = list(texts)
-        starts = range(0, len(texts), self.batch_size)
-        if desc and self.progress: starts = tqdm(starts, desc=desc, unit='batch')
-        out = [self._encode_texts(texts[i:i + self.batch_size]).float().cpu() for i in starts]
-        return F.normalize(torch.cat(out), dim=-1) if out else torch.zeros(0, self.dim)
-
-    def embed_prompts(self, words: Sequence[str], templates: Sequence[str] | None = None, desc: str | None = None):
-        "Unit embeddings [W, D] of words put into every template, averaged over templates (CLIP prompt ensembling)."
-        templates = list(templates or self.templates)
-        texts = [t.format(w) for w in words for t in templates]
-        e = self.embed_texts(texts, desc=desc).view(len(words), len(templates), -1)  # [W, T, D]
-        return F.normalize(e.mean(1), dim=-1)
-
-    def word_cache_file(self, codebook) -> Path:
-        return cache_path('scorer', f'{_safe(self.text_id)}__{codebook.hash}.pt')
-
-    def word_embeddings(self, codebook, verbose: bool = False) -> torch.Tensor:
-        "Unit embeddings [V, D] of every codebook word in the prompt templates; computed once, cached on disk."
-        f = self.word_cache_file(codebook)
-        if f in self._memo: return self._memo[f]
-        t = time.time()
-        with cache_lock(f):
-            if f.exists():
-                e = torch.load(f, map_location='cpu', weights_only=True)
-                how = 'loaded'
-            else:
-                e = self.embed_prompts(codebook.words, desc=f'{self.name}: embedding {len(codebook.words):,} words')
-                with atomic_write(f, suffix='.pt') as tmp: torch.save(e.half(), tmp)
-                how = 'computed'
-        if verbose: print(f'word embeddings {tuple(e.shape)} {how} in {time.time()-t:.2f}s ({f.name})')
-        e = e.float()
-        self._memo[f] = e
-        return e
-
-    def relevance(self, images: torch.Tensor | None, codebook, labels: Sequence[str] | None = None) -> torch.Tensor:
-        "Relevance [B, V] of every codebook word to each image: cosine of image and word embeddings."
-        img = self.embed_images(images, labels=labels).float().cpu()  # [B, D]
-        return img @ self.word_embeddings(codebook).T  # [B, V]
-
     @property
     def dim(self) -> int: return self.embed_texts(['x']).shape[-1]
 
@@ -121,6 +80,55 @@ class Scorer:
     def __repr__(self):
         note = ' — uses class labels, not pixels' if self.uses_labels else ''
         return f'{type(self).__name__}({self.text_id}){note}'
+
+# %% ../nbs/05_semantics.ipynb #888eb5c7
+@patch
+@torch.no_grad()
+def embed_texts(self: Scorer, texts: Sequence[str], desc: str | None = None) -> torch.Tensor:
+    "Unit text embeddings [T, D], in batches (with a progress bar when `desc` is given)."
+    texts = list(texts)
+    starts = range(0, len(texts), self.batch_size)
+    if desc and self.progress: starts = tqdm(starts, desc=desc, unit='batch')
+    out = [self._encode_texts(texts[i:i + self.batch_size]).float().cpu() for i in starts]
+    return F.normalize(torch.cat(out), dim=-1) if out else torch.zeros(0, self.dim)
+
+@patch
+def embed_prompts(self: Scorer, words: Sequence[str], templates: Sequence[str] | None = None, desc: str | None = None):
+    "Unit embeddings [W, D] of words put into every template, averaged over templates (CLIP prompt ensembling)."
+    templates = list(templates or self.templates)
+    texts = [t.format(w) for w in words for t in templates]
+    e = self.embed_texts(texts, desc=desc).view(len(words), len(templates), -1)  # [W, T, D]
+    return F.normalize(e.mean(1), dim=-1)
+
+# %% ../nbs/05_semantics.ipynb #8a45b78a
+@patch
+def word_cache_file(self: Scorer, codebook) -> Path:
+    return cache_path('scorer', f'{_safe(self.text_id)}__{codebook.hash}.pt')
+
+@patch
+def word_embeddings(self: Scorer, codebook, verbose: bool = False) -> torch.Tensor:
+    "Unit embeddings [V, D] of every codebook word in the prompt templates; computed once, cached on disk."
+    f = self.word_cache_file(codebook)
+    if f in self._memo: return self._memo[f]
+    t = time.time()
+    with cache_lock(f):
+        if f.exists():
+            e = torch.load(f, map_location='cpu', weights_only=True)
+            how = 'loaded'
+        else:
+            e = self.embed_prompts(codebook.words, desc=f'{self.name}: embedding {len(codebook.words):,} words')
+            with atomic_write(f, suffix='.pt') as tmp: torch.save(e.half(), tmp)
+            how = 'computed'
+    if verbose: print(f'word embeddings {tuple(e.shape)} {how} in {time.time()-t:.2f}s ({f.name})')
+    e = e.float()
+    self._memo[f] = e
+    return e
+
+@patch
+def relevance(self: Scorer, images: torch.Tensor | None, codebook, labels: Sequence[str] | None = None) -> torch.Tensor:
+    "Relevance [B, V] of every codebook word to each image: cosine of image and word embeddings."
+    img = self.embed_images(images, labels=labels).float().cpu()  # [B, D]
+    return img @ self.word_embeddings(codebook).T  # [B, V]
 
 # %% ../nbs/05_semantics.ipynb #d73968fa
 _SENTENCE_ENCODERS = {}

@@ -2,7 +2,7 @@
 Chromium (Debian's `chromium`, driven by Playwright), the layers slider moved, the reconstruction checked to change.
 Screenshots go to runs/test-artefacts/. Needs `chromium` (tools/install_system_deps.sh installs it) and the dev extras
 (jupyterlab, playwright)."""
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, re, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ def lab(tmp_path):
                             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     base = f'http://127.0.0.1:{port}'
     try:
-        for _ in range(120):
+        for _ in range(360):  # up to 3 minutes: a loaded machine starts JupyterLab slowly
             try:
                 urllib.request.urlopen(f'{base}/api/status?token={token}', timeout=2); break
             except OSError: time.sleep(0.5)
@@ -83,8 +83,55 @@ def test_student_runs_the_explorer_in_jupyterlab(lab):
         after = recon.screenshot()
         page.screenshot(path=str(ARTEFACTS/'explorer-lab.png'))
         status = page.inner_text('.spae-status')
+        # the test-image box shows the image on screen, and typing 0 there shows test image 0
+        shown = re.search(r'test image (\d+)', status).group(1)
+        box = page.locator('.spae-index input')
+        box_before = box.input_value()
+        box.fill('0'); box.press('Enter')
+        page.wait_for_function("document.querySelector('.spae-status').innerText.includes('(test image 0)')", timeout=60_000)
+        status_0 = page.inner_text('.spae-status')
         browser.close()
     assert before != after, 'moving the layers slider did not change the reconstruction'
     assert 'layers ≤3 = 21 words' in status, status
     assert (ARTEFACTS/'explorer-lab.png').stat().st_size > 20_000
+    assert box_before == shown != '0', (box_before, status)
+    assert '(test image 0)' in status_0, status_0
     assert not errors, errors
+
+
+@pytest.fixture(scope='module')
+def explorer():
+    from spae.explorer import PyramidExplorer
+    return PyramidExplorer()  # the packaged demo tokenizer, Fashion-MNIST test images
+
+
+def test_index_box_shows_the_image_on_screen(explorer):
+    "The box once said 0 while image 8 was shown, so typing 0 changed nothing; now it follows the explorer."
+    explorer.show_index(8); explorer.widget(); c = explorer.controls
+    assert c.index.value == 8 and explorer.index == 8
+    c.index.value = 0
+    assert explorer.index == 0 and '(test image 0)' in c.status.value
+    c.index.value = 8
+    assert explorer.index == 8 and c.index.value == 8
+
+
+def test_index_box_after_an_image_file(explorer, tmp_path):
+    "A file shows as -1 in the box, so that typing the previous test image's index shows it again."
+    from PIL import Image
+    Image.new('RGB', (40, 40), 'white').save(tmp_path/'white.png')
+    explorer.show_index(3); explorer.widget(); c = explorer.controls
+    explorer.show_file(tmp_path/'white.png'); c.refresh()
+    assert explorer.index is None and c.index.value == -1 and explorer.name == 'white.png'
+    c.index.value = 3
+    assert explorer.index == 3 and c.index.value == 3
+    c.index.value = -1  # not an image: the status line says so, the box goes back to the image shown
+    assert 'must be in 0..' in c.status.value and c.index.value == 3
+
+
+def test_the_two_pyramid_figures_have_distinct_names():
+    "`plot_pyramid_layout` (a pyramid's strides, spae.quantizer) and `plot_word_pyramid` (an image's words, spae.explorer)."
+    import spae.explorer, spae.quantizer
+    assert spae.quantizer.plot_pyramid_layout.__module__ == 'spae.quantizer'
+    assert spae.explorer.plot_word_pyramid.__module__ == 'spae.explorer'
+    assert not hasattr(spae.quantizer, 'plot_pyramid')
+    assert spae.explorer.plot_pyramid is spae.explorer.plot_word_pyramid  # a deprecated alias of the explorer's figure

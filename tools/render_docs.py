@@ -60,11 +60,59 @@ def error_outputs(nb: dict) -> list[str]:
     return found
 
 
+PANDOC_ATTRS = re.compile(r'\[([^\]\n]*)\]\(([^)\s]+)\)\{([^}\n]*)\}')  # [text](url){target="_blank" style="..."}
+
+
+def pandoc_links(md: str) -> str:
+    "Links with pandoc attributes as the HTML Quarto writes for them (the attributes applied, never shown as text)."
+    def link(m):
+        attrs = ' '.join(re.findall(r'\b[\w-]+="[^"]*"', m.group(3)))  # key="value" pairs; `.class`/`#id` forms dropped
+        return f'<a href="{html.escape(m.group(2), quote=True)}" {attrs}>{m.group(1)}</a>'
+    return PANDOC_ATTRS.sub(link, md)
+
+
+def cell_options(source: str) -> tuple[dict, str]:
+    "The leading `#| key: value` / `#| flag` lines of a cell as a dict, and the source without them (what Quarto shows)."
+    lines, opts = source.splitlines(keepends=True), {}
+    while lines and lines[0].startswith('#|'):
+        line = lines.pop(0)[2:].strip()
+        if ':' in line:
+            k, v = line.split(':', 1); opts[k.strip()] = v.strip().lower()
+        else: opts.update({flag: 'true' for flag in line.split()})
+    return opts, ''.join(lines)
+
+
+def quarto_cells(cells: list) -> list:
+    "Cells as a Quarto page shows them: options applied and removed, show_doc as its output only, pandoc link attributes applied."
+    shown = []
+    for cell in cells:
+        src = ''.join(cell['source'])
+        if cell['cell_type'] == 'markdown':
+            cell['source'] = pandoc_links(cell_options(src)[1])  # options (`#| export: true`) are read by Quarto, not shown
+        elif cell['cell_type'] == 'code':
+            opts, cell['source'] = cell_options(src)
+            if opts.get('include') == 'false' or opts.get('hide') == 'true': continue
+            if opts.get('output') == 'false': cell['outputs'] = []
+            tags = cell.setdefault('metadata', {}).setdefault('tags', [])
+            if opts.get('echo') == 'false' or cell['source'].lstrip().startswith('show_doc('): tags.append('remove_input')
+            if not cell['source'].strip(): tags.append('remove_input')  # nothing left to show but its output
+            for out in cell.get('outputs', []):
+                md = out.get('data', {}).get('text/markdown')
+                if md is not None: out['data']['text/markdown'] = pandoc_links(''.join(md))
+        shown.append(cell)
+    return shown
+
+
 def to_html(nb_path: Path, pages: dict, nav: list[tuple[str, str]], site: str) -> str:
-    "nbconvert's lab template, links rewritten as Quarto does (.ipynb -> page, site URLs -> relative), a sidebar."
+    "nbconvert's lab template with what Quarto does to a page (see `quarto_cells`), links rewritten as Quarto does (.ipynb -> page, site URLs -> relative), a sidebar."
     import nbformat
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name='lab')
+    from traitlets.config import Config
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
+    c.HTMLExporter.exclude_input_prompt = c.HTMLExporter.exclude_output_prompt = True  # Quarto shows no In/Out prompts
+    exporter = HTMLExporter(template_name='lab', config=c)
     nb = json.loads(nb_path.read_text())
     keep = {'cell_type', 'source', 'metadata', 'outputs', 'execution_count', 'id', 'attachments'}
     if nb['cells'] and nb['cells'][0]['cell_type'] == 'raw' and ''.join(nb['cells'][0]['source']).startswith('---'):
@@ -75,10 +123,7 @@ def to_html(nb_path: Path, pages: dict, nav: list[tuple[str, str]], site: str) -
     for cell in nb['cells']:  # nbdev's processing leaves bookkeeping keys (has_sd, ...) that nbformat rejects
         for k in set(cell) - keep: del cell[k]
         cell.get('metadata', {}).pop('execution', None)
-        if cell['cell_type'] == 'markdown':  # cell options (`#| export: true`) are read by Quarto, not shown
-            lines = ''.join(cell['source']).splitlines(keepends=True)
-            while lines and lines[0].startswith('#|'): lines.pop(0)
-            cell['source'] = ''.join(lines)
+    nb['cells'] = quarto_cells(nb['cells'])
     body, _ = exporter.from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4))
     def fix(m):
         attr, url = m.group(1), html.unescape(m.group(2))

@@ -1,4 +1,5 @@
-"""nbs/sidebar.yml: the docs sidebar in narrative order, grouped by stage, from the notebooks present in nbs/.
+"""nbs/sidebar.yml: the docs sidebar in narrative order (the index, the method page, then the numbered notebooks grouped
+by stage), from the notebooks present in nbs/.
 
     python tools/sidebar.py          # write nbs/sidebar.yml
     python tools/sidebar.py --check  # exit 1 if it is out of date (tests/test_docs.py runs this)
@@ -11,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
+PAGES = ['method.ipynb']  # pages without a module, right after the index: the method in equations
 SECTIONS = [  # (title, first and last notebook number of the stage)
     ('Foundations', 0, 1),
     ('The tokenizer', 2, 4),
@@ -22,6 +24,7 @@ SECTIONS = [  # (title, first and last notebook number of the stage)
 def render() -> str:
     nbs = sorted(p.name for p in NBS.glob('[0-9]*.ipynb'))
     lines = ['website:', '  sidebar:', '    contents:', '      - index.ipynb']
+    lines += [f'      - {n}' for n in PAGES if (NBS/n).exists()]
     for title, lo, hi in SECTIONS:
         part = [n for n in nbs if lo <= int(re.match(r'\d+', n).group()) <= hi]
         if not part: continue

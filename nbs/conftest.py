@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault('IN_TEST', '1')  # as nbdev-test sets it: `nbdev_export()` calls in notebooks do nothing
 
 CHECK_OUTPUT = {
-    'index.ipynb': ("model = load_demo_tokenizer()", "for name in ('demo', 'paper')"),
+    'index.ipynb': ("model = SPAE.load('demo')", "for name in ('demo', 'paper')"),
     '12_explorer.ipynb': ("pictures = decode_prefixes", "before, near = ex.word", "ring = Image.new"),
 }
 

@@ -1,6 +1,6 @@
 """See an image as words: the pyramid laid out on its token grid, layer by layer, the picture each prefix decodes to, and what swapping one word does.
 
-Look at a tokenizer's word pyramids: `plot_word_pyramid` draws one image's words on their token grid, layer by layer, beside the picture each prefix decodes to; `PyramidExplorer` (ipywidgets, `explore()`) lets you pick a test image or upload one, slide over the number of layers, and swap a token's word — typed or from its nearest words — to see the picture change. Works on the packaged demo tokenizer (`SPAE.load(tokenizer_dir('demo'))`).
+Look at a tokenizer's word pyramids: `plot_word_pyramid` draws one image's words on their token grid, layer by layer, beside the picture each prefix decodes to; `PyramidExplorer` (ipywidgets, `explore()`) lets you pick a test image or upload one, slide over the number of layers, and swap a token's word — typed or from its nearest words — to see the picture change. Works on the packaged demo tokenizer (`SPAE.load('demo')`).
 
 Docs: https://spae-dev.github.io/spae/explorer.html.md"""
 
@@ -15,19 +15,13 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .core import tokenizer_dir
 from .data import UnreadableImageError, check_images, image_transform, to_unit
+from .model import SPAE
 
 # %% auto #0
-__all__ = ['plot_pyramid', 'load_demo_tokenizer', 'DEMO_TOKENIZER', 'demo_tokenizer', 'to_uint8', 'token_grid', 'layer_words',
-           'decode_prefixes', 'plot_word_pyramid', 'PyramidExplorer', 'explore']
+__all__ = ['to_uint8', 'token_grid', 'layer_words', 'decode_prefixes', 'plot_word_pyramid', 'PyramidExplorer', 'explore']
 
 # %% ../nbs/12_explorer.ipynb #6a8e2a60
-def demo_tokenizer(device: str = 'cpu'):
-    "The packaged demo tokenizer, `SPAE.load(tokenizer_dir('demo'))`, in eval mode."
-    from spae.model import SPAE
-    return SPAE.load(tokenizer_dir('demo'), device=device).eval()
-
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     "Images [B, 3, H, W] in [-1, 1] → uint8 [B, H, W, 3], the pixels a PNG stores."
     return (to_unit(images.float()) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -102,7 +96,7 @@ class PyramidExplorer:
                  dataset=None, # items with `.images`, `.labels`, `.classes` (default: Fashion-MNIST test)
                  scale: int = 6, # pixels per image pixel in the widget
                 ):
-        self.model = model if model is not None else demo_tokenizer()
+        self.model = model if model is not None else SPAE.load('demo').eval()
         self._dataset, self.scale = dataset, scale
         self.num_layers = self.model.spec.num_layers
         self.layers, self.selected, self.name = self.num_layers, (1, 0), ''
@@ -316,9 +310,3 @@ def explore(model=None, index: int = 0):
     ex = PyramidExplorer(model).show_index(index)
     display(ex.widget())
     return ex
-
-# %% ../nbs/12_explorer.ipynb #aa0bb090
-# deprecated aliases: use plot_word_pyramid, demo_tokenizer() and tokenizer_dir('demo')
-plot_pyramid = plot_word_pyramid
-load_demo_tokenizer = demo_tokenizer
-DEMO_TOKENIZER = tokenizer_dir('demo')

@@ -1,4 +1,4 @@
-"""A frozen LLM that never saw an image classifies images from SPAE words, in context: the Frozen / LQAE / SPAE protocol, contextual calibration, and the comparison table.
+"""A frozen LLM that never saw an image classifies images from SPAE words, in context: the Frozen / LQAE / SPAE protocol, contextual calibration, the comparison table, and two LLMs reading each other's words.
 
 Docs: https://spae-dev.github.io/spae/fewshot.html.md"""
 
@@ -6,21 +6,25 @@ Docs: https://spae-dev.github.io/spae/fewshot.html.md"""
 
 # %% ../nbs/10_fewshot.ipynb #dfda7c58
 from __future__ import annotations
-import argparse, json, math, sys, time
-from dataclasses import dataclass
+import json, math, os, tempfile, time
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import torch
-from .core import MissingAssetError, atomic_write
+from fastcore.basics import patch
+from .core import MissingAssetError, atomic_write, repo_data_dir, shipped_tokenizers, tokenizer_dir
 from .llm import HFLM, LLMError, check_codebook_matches, load_lm
 
 # %% auto #0
-__all__ = ['NONSENSE_LABELS', 'FASHION_ORACLE_BAGS', 'CONTENT_FREE', 'ROWS', 'ROW_NOTES', 'DATASETS', 'Episode',
-           'sample_episodes', 'PyramidWords', 'pyramid_positions', 'FlatWords', 'RandomWords', 'OracleWords',
-           'episode_prompt', 'calibrated', 'score_episode', 'wilson', 'run_fewshot', 'load_tokenizer_folder',
-           'fewshot_sources', 'fewshot_table', 'planned_settings', 'settings_diff', 'merge_fewshot', 'format_table',
-           'plot_fewshot', 'episode_speed', 'bench_fewshot', 'fewshot_pool', 'run_fewshot_command', 'cli_fewshot']
+__all__ = ['NONSENSE_LABELS', 'FASHION_ORACLE_BAGS', 'FASHION_CLASS_WORDS', 'CONTENT_FREE', 'LEGACY_TOKENIZER_NAMES', 'OWN',
+           'ROWS', 'DEFAULT_ROWS', 'ROW_NOTES', 'SHIPPED_TOKENIZER_OF', 'DATASETS', 'Episode', 'sample_episodes',
+           'encode_layers', 'PyramidWords', 'pyramid_positions', 'FlatWords', 'RandomWords', 'OracleWords',
+           'episode_prompt', 'calibrated', 'score_episode', 'wilson', 'score_episodes', 'tokenizer_folder',
+           'load_tokenizer_folder', 'own_tokenizer', 'fewshot_sources', 'cell_episodes', 'episode_images',
+           'fewshot_table', 'settings_diff', 'join_reports', 'merge_fewshot', 'format_table', 'plot_fewshot',
+           'episode_speed', 'bench_fewshot', 'fewshot_pool', 'FewshotConfig', 'planned_settings', 'check_writable',
+           'command_line', 'run_fewshot']
 
 # %% ../nbs/10_fewshot.ipynb #3c6ac5c3
 NONSENSE_LABELS = ('dax', 'blicket', 'wug', 'zorp', 'toma', 'fep', 'tufa', 'gazzer', 'lorp', 'mib')
@@ -37,6 +41,9 @@ FASHION_ORACLE_BAGS = {  # hand-written words about each Fashion-MNIST class (fo
     'Bag': ['bag', 'handbag', 'purse', 'leather', 'handle', 'carry', 'tote', 'pocket'],
     'Ankle boot': ['boot', 'ankle', 'heel', 'leather', 'winter', 'zip', 'boots', 'autumn'],
 }
+FASHION_CLASS_WORDS = {  # the one word that names each class (the class-word row); each is in its class's bag
+    'T-shirt/top': 'tee', 'Trouser': 'trousers', 'Pullover': 'sweater', 'Dress': 'dress', 'Coat': 'coat',
+    'Sandal': 'sandal', 'Shirt': 'shirt', 'Sneaker': 'sneaker', 'Bag': 'bag', 'Ankle boot': 'boot'}
 
 # %% ../nbs/10_fewshot.ipynb #df503473
 @dataclass
@@ -86,24 +93,31 @@ def sample_episodes(pool_labels, # [N] class id of every pool image
         out.append(Episode(classes, [str(x) for x in names], support, [query[k] for k in rng.permutation(len(query))]))
     return out
 
-# %% ../nbs/10_fewshot.ipynb #5b4b65b6
+# %% ../nbs/10_fewshot.ipynb #01912c12
+def encode_layers(model, images: torch.Tensor, batch_size: int = 256) -> list:
+    "Codebook indices of every pyramid layer of `images`: a list of [N, tokens of layer l] tensors."
+    dev, out = next(model.parameters()).device, []
+    with torch.no_grad():
+        for s in range(0, len(images), batch_size): out.append(model.encode(images[s:s + batch_size].to(dev)).indices)
+    return [torch.cat([o[l] for o in out]) for l in range(len(out[0]))]
+
 class PyramidWords:
-    "Words of layers ≤ `layers` of an SPAE tokenizer, for every image of a pool (encoded once)."
-    def __init__(self, model, images: torch.Tensor, layers: int = 2, batch_size: int = 256, name: str = ''):
+    "Words of layers ≤ `layers` of an SPAE tokenizer, for the images of a pool (encoded once)."
+    def __init__(self, model, images: torch.Tensor, layers: int = 2, batch_size: int = 256, name: str = '',
+                 only: list | None = None, # pool indices that will be read (None = all); only those are encoded
+                 encoded: list | None = None, # `encode_layers` of those images, if already computed
+                ):
         if not 1 <= layers <= model.spec.num_layers:
             raise ValueError(f'layers must be in 1..{model.spec.num_layers} for this tokenizer, got {layers}')
         self.model, self.layers, self.name = model, layers, name or f'layers ≤{layers}'
         self.codebook = model.codebook
-        dev = next(model.parameters()).device
-        idx = []
-        with torch.no_grad():
-            for s in range(0, len(images), batch_size):
-                p = model.encode(images[s:s + batch_size].to(dev))
-                idx.append(torch.cat(p.indices[:layers], 1))  # [b, tokens of layers ≤ l]
-        self.indices = torch.cat(idx)  # [N, T]
+        self.rows = None if only is None else {int(i): k for k, i in enumerate(only)}  # pool index -> row
+        if encoded is None: encoded = encode_layers(model, images if only is None else images[list(only)], batch_size)
+        self.indices = torch.cat(encoded[:layers], 1)  # [N, tokens of layers ≤ l]
     @property
     def n_words(self) -> int: return self.indices.shape[1]
-    def __call__(self, i: int) -> list: return self.codebook.words_of(self.indices[i].tolist())
+    def __call__(self, i: int) -> list:
+        return self.codebook.words_of(self.indices[i if self.rows is None else self.rows[int(i)]].tolist())
 
 # %% ../nbs/10_fewshot.ipynb #d98788c3
 def pyramid_positions(grid: int, strides: list) -> list:
@@ -186,7 +200,7 @@ def wilson(correct: int, n: int, z: float = 1.96) -> tuple:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 # %% ../nbs/10_fewshot.ipynb #e2c7fde9
-def run_fewshot(lm, episodes: list, words, induction: bool = True, reuse: bool = True, progress: bool = False) -> dict:
+def score_episodes(lm, episodes: list, words, induction: bool = True, reuse: bool = True, progress: bool = False) -> dict:
     "Accuracy (raw and calibrated) with Wilson intervals over `episodes`."
     from tqdm.auto import tqdm
     n = correct = correct_cal = 0
@@ -197,70 +211,123 @@ def run_fewshot(lm, episodes: list, words, induction: bool = True, reuse: bool =
         correct_cal += int((r['calibrated'].argmax(1) == r['truth']).sum())
         n += len(r['truth'])
     secs = time.perf_counter() - t
-    return {'accuracy': correct / n, 'ci': wilson(correct, n), 'calibrated': correct_cal / n, 'ci_calibrated': wilson(correct_cal, n),
+    return {'accuracy': correct / n, 'ci': list(wilson(correct, n)), 'calibrated': correct_cal / n,
+            'ci_calibrated': list(wilson(correct_cal, n)),  # lists: the report equals its JSON
             'queries': n, 'episodes': len(episodes), 'seconds': round(secs, 2)}
 
-# %% ../nbs/10_fewshot.ipynb #8f417425
-def _repo_data() -> Path:
-    import spae
-    return Path(spae.__file__).resolve().parents[1]/'data'
+# %% ../nbs/10_fewshot.ipynb #7d945510
+LEGACY_TOKENIZER_NAMES = {'demo-tokenizer': 'demo', 'fewshot-tokenizers/demo-v1': 'demo-v1',
+                          'fewshot-tokenizers/lqae': 'lqae', 'fewshot-tokenizers/no-semantic': 'no-semantic'}
 
-def load_tokenizer_folder(rel: str, device='cpu'):
-    "An SPAE tokenizer shipped under data/ (or any folder), with a clear error when it is missing."
-    folder = Path(rel) if Path(rel).is_absolute() or (Path(rel)/'model.safetensors').exists() else _repo_data()/rel
-    if not (folder/'model.safetensors').exists():
-        raise MissingAssetError(f'tokenizer {folder} not found. The ablation tokenizers of the few-shot table ship in '
-                                f'data/fewshot-tokenizers/; rebuild them with `spae ablate --steps 800 --variants '
-                                f'no-semantic lqae --out runs/fewshot-ablation` and copy each variant\'s tokenizer/ '
-                                f'folder there (data/README.md)')
+def tokenizer_folder(name: str) -> Path:
+    "The folder of tokenizer `name` (a shipped name, an old data/ name, or a folder), checked readable."
+    name = LEGACY_TOKENIZER_NAMES.get(str(name), str(name))
+    path = Path(name).expanduser()
+    folder = path if (path.exists() or os.sep in name or name.startswith('.')) else tokenizer_dir(name)
+    if not (folder/'config.json').exists() or not (folder/'model.safetensors').exists():
+        raise MissingAssetError(f'tokenizer {folder} not found: it needs config.json and model.safetensors. Pass a '
+                                f'shipped tokenizer ({", ".join(shipped_tokenizers())}) or a folder written by spae train')
+    try: json.loads((folder/'config.json').read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'tokenizer config {folder/"config.json"} is corrupt ({type(e).__name__}: {e}); re-save the '
+                         f'tokenizer (spae train writes it) or pass another --tokenizer') from None
+    return folder
+
+def load_tokenizer_folder(name: str, device='cpu'):
+    "The SPAE tokenizer `name` (see `tokenizer_folder`), in eval mode."
     from spae.model import SPAE
-    return SPAE.load(folder, device=device).eval()
+    return SPAE.load(tokenizer_folder(name), device=device).eval()
 
-# %% ../nbs/10_fewshot.ipynb #c136a6f2
-ROWS = {  # row name -> (kind, tokenizer folder under data/ or None, words)
-    'spae-l1': ('pyramid', 'demo-tokenizer', 1), 'spae-l2': ('pyramid', 'demo-tokenizer', 2),
-    'spae-l3': ('pyramid', 'demo-tokenizer', 3),
-    'spae-v1-l1': ('pyramid', 'fewshot-tokenizers/demo-v1', 1), 'spae-v1-l2': ('pyramid', 'fewshot-tokenizers/demo-v1', 2),
-    'no-semantic-l2': ('pyramid', 'fewshot-tokenizers/no-semantic', 2),
-    'lqae-5': ('flat', 'fewshot-tokenizers/lqae', 5), 'lqae-64': ('flat', 'fewshot-tokenizers/lqae', None),
-    'random-5': ('random', None, 5), 'oracle-1': ('oracle', None, 1), 'oracle-5': ('oracle', None, 5),
+# %% ../nbs/10_fewshot.ipynb #c5eb82f4
+OWN = 'own'  # in ROWS: the reading LLM's own tokenizer (`demo` for SmolLM2, `gemma3-demo` for Gemma 3, or --tokenizer)
+ROWS = {  # row name -> (kind, tokenizer (OWN, a shipped name) or None, words)
+    'spae-l1': ('pyramid', OWN, 1), 'spae-l2': ('pyramid', OWN, 2), 'spae-l3': ('pyramid', OWN, 3),
+    'spae-v1-l1': ('pyramid', 'demo-v1', 1), 'spae-v1-l2': ('pyramid', 'demo-v1', 2),
+    'no-semantic-l2': ('pyramid', 'no-semantic', 2),
+    'lqae-5': ('flat', 'lqae', 5), 'lqae-64': ('flat', 'lqae', None),
+    'random-5': ('random', OWN, 5), 'oracle-1': ('oracle', None, 1), 'oracle-5': ('oracle', None, 5),
+    'class-word': ('class-word', None, 1), 'cross-l1': ('cross', None, 1), 'cross-l2': ('cross', None, 2),
 }
+DEFAULT_ROWS = ('spae-l1', 'spae-l2', 'spae-l3', 'spae-v1-l1', 'spae-v1-l2', 'no-semantic-l2', 'lqae-5', 'lqae-64',
+                'random-5', 'oracle-1', 'oracle-5')  # the rows of the single-LLM comparison table
 ROW_NOTES = {
-    'spae-l1': 'SPAE demo tokenizer, layer 1 (1 word)', 'spae-l2': 'SPAE demo tokenizer, layers ≤ 2 (5 words)',
-    'spae-l3': 'SPAE demo tokenizer, layers ≤ 3 (21 words)',
+    'spae-l1': 'SPAE, the LLM\'s own tokenizer, layer 1 (1 word)', 'spae-l2': 'SPAE, own tokenizer, layers ≤ 2 (5 words)',
+    'spae-l3': 'SPAE, own tokenizer, layers ≤ 3 (21 words)',
     'spae-v1-l1': 'the previous demo tokenizer (8,192 words, centred targets), layer 1',
     'spae-v1-l2': 'the previous demo tokenizer, layers ≤ 2',
     'no-semantic-l2': 'same pyramid and budget, no semantic loss, layers ≤ 2 (5 words)',
     'lqae-5': 'LQAE-style (one 64-word layer, no semantic loss), 5 words at the pyramid\'s positions',
-    'lqae-64': 'LQAE-style, all 64 words', 'random-5': '5 uniformly drawn codebook words (chance)',
+    'lqae-64': 'LQAE-style, all 64 words', 'random-5': '5 uniformly drawn words of the own codebook (chance)',
     'oracle-1': '1 word from a hand-written bag of the true class', 'oracle-5': '5 words from that bag',
+    'class-word': 'the one word naming the true class (e.g. "sneaker")',
+    'cross-l1': 'SPAE, the OTHER LLM\'s tokenizer, layer 1 (1 word)', 'cross-l2': 'SPAE, the other LLM\'s tokenizer, layers ≤ 2 (5 words)',
 }
+SHIPPED_TOKENIZER_OF = {'smollm2': 'demo', 'gemma3': 'gemma3-demo'}  # each packaged LLM's own shipped tokenizer
+
+def own_tokenizer(llm: str, tokenizer: str = '') -> str:
+    "The tokenizer whose words LLM `llm` reads as its own: `tokenizer` if given, else the one shipped for it."
+    if tokenizer: return tokenizer
+    if llm not in SHIPPED_TOKENIZER_OF:
+        raise ValueError(f'no tokenizer ships for LLM {llm!r} (only for {sorted(SHIPPED_TOKENIZER_OF)}); pass --tokenizer '
+                         f'with a tokenizer trained on its vocabulary (SPAE_LLM={llm} spae train ...)')
+    return SHIPPED_TOKENIZER_OF[llm]
+
+# %% ../nbs/10_fewshot.ipynb #e5dc2b7c
+def _words_of(kind, name, n, models, images, loaded_for=None, only=None):
+    "Words of tokenizer `name`, loaded and encoded once (cached in `models`); checked if built on `loaded_for`'s vocabulary."
+    if name not in models: models[name] = load_tokenizer_folder(name)
+    m = models[name]
+    if loaded_for is not None and m.codebook.llm == getattr(loaded_for, 'name', None): check_codebook_matches(m.codebook, loaded_for)
+    key = (name, 'encoded', None if only is None else tuple(only))
+    if key not in models: models[key] = encode_layers(m, images if only is None else images[list(only)])
+    kw = dict(only=only, encoded=models[key])
+    words = PyramidWords(m, images, layers=n, **kw) if kind == 'pyramid' else FlatWords(m, images, n=n, **kw)
+    words.tokenizer = name  # reported with the row
+    return words
 
 def fewshot_sources(rows: list, images: torch.Tensor, labels, class_names: list, lm=None, bags: dict | None = None,
-                    seed: int = 0, tokenizer: str = 'demo-tokenizer', # the SPAE rows' tokenizer: under data/, or any folder
+                    seed: int = 0, tokenizer: str = 'demo', # the reading LLM's own tokenizer (the spae-*/random rows)
+                    others: list = (), # tokenizers of other LLMs, read in the cross-* rows
+                    class_words: dict | None = None, # class name -> its one word (the class-word row)
+                    models: dict | None = None, # loaded tokenizers and their encodings, shared between calls (filled here)
+                    only: list | None = None, # pool indices the episodes read (None = all): only those are encoded
                     ) -> dict:
-    "Word sources for the named rows over one pool of images."
+    "Word sources for the named rows over one pool of images, for one reading LLM."
     bad = [r for r in rows if r not in ROWS]
     if bad: raise ValueError(f'unknown few-shot row(s) {bad}; choose from {list(ROWS)}')
-    models, out = {}, {}
+    models, out = {} if models is None else models, {}
     for r in rows:
         kind, folder, n = ROWS[r]
-        if folder == 'demo-tokenizer': folder = tokenizer
+        folder = tokenizer if folder == OWN else folder
         if kind in ('pyramid', 'flat'):
-            if folder not in models:
-                models[folder] = load_tokenizer_folder(folder)
-                if lm is not None: check_codebook_matches(models[folder].codebook, lm)
-            m = models[folder]
-            out[r] = PyramidWords(m, images, layers=n, name=r) if kind == 'pyramid' else FlatWords(m, images, n=n, name=r)
+            if folder == tokenizer and folder not in models and lm is not None:  # the own tokenizer must be the LLM's
+                models[folder] = load_tokenizer_folder(folder); check_codebook_matches(models[folder].codebook, lm)
+            out[r] = _words_of(kind, folder, n, models, images, lm, only)
+        elif kind == 'cross':
+            for o in others: out[r if len(others) == 1 else f'{r} ({o})'] = _words_of('pyramid', o, n, models, images, only=only)
         elif kind == 'random':
-            if tokenizer not in models: models[tokenizer] = load_tokenizer_folder(tokenizer)
-            out[r] = RandomWords(models[tokenizer].codebook, n, seed=seed, name=r)
+            if folder not in models: models[folder] = load_tokenizer_folder(folder)
+            out[r] = RandomWords(models[folder].codebook, n, seed=seed); out[r].tokenizer = folder
+        elif kind == 'class-word':
+            if class_words is None: raise ValueError(f'row {r!r} needs class words for this dataset (only Fashion-MNIST has them)')
+            out[r] = OracleWords({c: [w] for c, w in class_words.items()}, labels, class_names, 1, seed=seed)
         else:
             if bags is None: raise ValueError(f'row {r!r} needs oracle bags for this dataset (only Fashion-MNIST has them)')
-            out[r] = OracleWords(bags, labels, class_names, n, seed=seed, name=r)
+            out[r] = OracleWords(bags, labels, class_names, n, seed=seed)
+    for name, src in out.items(): src.name = name
     return out
 
-# %% ../nbs/10_fewshot.ipynb #47cdfa12
+# %% ../nbs/10_fewshot.ipynb #23de451c
+def cell_episodes(pool_labels, cells, episodes: int, queries: int = 8, repeats: int = 1, label_mode: str = 'nonsense',
+                  class_names: list | None = None, seed: int = 0) -> dict:
+    "{(ways, shots): that cell's seeded episodes}: the same for every row and every LLM."
+    return {(w, k): sample_episodes(pool_labels, episodes, w, k, queries, repeats, label_mode, class_names, seed=seed + 1000 * w + k)
+            for w, k in cells}
+
+def episode_images(eps: dict) -> list:
+    "The pool indices the episodes of `cell_episodes` read, sorted (only these need encoding)."
+    return sorted({i for es in eps.values() for e in es for i, _ in e.support + e.queries})
+
 def fewshot_table(lm, sources: dict, pool_labels, cells=((2, 1), (2, 3), (5, 1), (5, 3)), episodes: int = 50,
                   queries: int = 8, repeats: int = 1, induction: bool = True, label_mode: str = 'nonsense',
                   class_names: list | None = None, seed: int = 0, progress: bool = True) -> dict:
@@ -268,30 +335,34 @@ def fewshot_table(lm, sources: dict, pool_labels, cells=((2, 1), (2, 3), (5, 1),
     report = {'llm': getattr(lm, 'name', str(lm)), 'episodes': episodes, 'queries': queries, 'repeats': repeats,
               'induction': induction, 'labels': label_mode, 'seed': seed, 'cells': [f'{w}-way {k}-shot' for w, k in cells],
               'rows': {}}
-    eps = {(w, k): sample_episodes(pool_labels, episodes, w, k, queries, repeats, label_mode, class_names, seed=seed + 1000 * w + k)
-           for w, k in cells}
+    eps = cell_episodes(pool_labels, cells, episodes, queries, repeats, label_mode, class_names, seed)
     for name, words in sources.items():
-        row = {'description': ROW_NOTES.get(name, name), 'words': words.n_words}
+        row = {'description': ROW_NOTES.get(name.split(' (')[0], name), 'words': words.n_words}
+        if getattr(words, 'tokenizer', None): row['tokenizer'] = words.tokenizer
         for (w, k), e in eps.items():
-            row[f'{w}-way {k}-shot'] = run_fewshot(lm, e, words, induction, progress=progress)
+            row[f'{w}-way {k}-shot'] = score_episodes(lm, e, words, induction, progress=progress)
         report['rows'][name] = row
         if progress:
             print(f"{name:>15}: " + '  '.join(f"{c} {row[c]['accuracy']:.2f}/{row[c]['calibrated']:.2f}" for c in report['cells']), flush=True)
     return report
 
+# %% ../nbs/10_fewshot.ipynb #4bb41c4d
 _SAME = ('llm', 'episodes', 'queries', 'repeats', 'induction', 'labels', 'seed', 'cells', 'dataset', 'pool_per_class')
-
-def planned_settings(a) -> dict:
-    "The `_SAME` settings that `spae fewshot` with parsed arguments `a` will report (checked before an `--update` runs)."
-    from spae.core import get_settings
-    return dict(llm=str(a.llm or get_settings().llm), episodes=a.episodes, queries=a.queries, repeats=a.repeats,
-                induction=not a.no_induction, labels=a.labels, seed=a.seed,
-                cells=[f'{w}-way {k}-shot' for w in a.ways for k in a.shots], dataset=a.dataset, pool_per_class=a.pool)
 
 def settings_diff(table: dict, other: dict) -> str:
     "'' when two few-shot runs share the `_SAME` settings (so the same episodes), else which differ and how."
     diff = [k for k in _SAME if table.get(k) != other.get(k)]
     return (f'different {diff} (' + '; '.join(f'{k}: {table.get(k)!r} vs {other.get(k)!r}' for k in diff) + ')') if diff else ''
+
+def join_reports(reports: dict, llms: list | None = None) -> dict:
+    "One table from {llm: fewshot_table report} run with the same settings: rows 'LLM · row', each naming its reader."
+    first, llms = next(iter(reports.values())), llms or list(reports)  # `llms`: all the run's LLMs (some may read no row)
+    for llm, r in reports.items():
+        if diff := settings_diff({**first, 'llm': ''}, {**r, 'llm': ''}): raise ValueError(f'cannot join {llm}: {diff}')
+    out = {**first, 'llm': ','.join(llms), 'llms': llms, 'rows': {}}
+    for llm, r in reports.items():
+        out['rows'].update({f'{llm} · {name}': {'reader': llm, 'row': name, **row} for name, row in r['rows'].items()})
+    return out
 
 def merge_fewshot(table: dict, update: dict) -> dict:
     "`table` with the rows of `update` added or replaced; refuses unless both ran the same episodes (same settings)."
@@ -302,16 +373,22 @@ def merge_fewshot(table: dict, update: dict) -> dict:
                     'tokenizer': update.get('tokenizer', 'demo-tokenizer'), 'rows': list(update['rows'])}]
     out = {k: v for k, v in table.items() if k not in ('command', 'seconds', 'tokenizer')}
     out['rows'] = {**table['rows'], **update['rows']}
+    if 'llms' in table:  # several LLMs: rows by reader, then in ROWS order
+        order = lambda kv: (table['llms'].index(kv[1]['reader']), list(ROWS).index(kv[1]['row'].split(' (')[0]), kv[0])
+        out['rows'] = dict(sorted(out['rows'].items(), key=order))
     out['runs'] = runs
     return out
 
+# %% ../nbs/10_fewshot.ipynb #dcd75e36
 def format_table(report: dict) -> str:
-    "Markdown: accuracy [95 % CI] raw, then calibrated, per cell."
-    cells = report['cells']
-    lines = ['| row | words | ' + ' | '.join(cells) + ' |', '|---|---|' + '---|' * len(cells)]
+    "Markdown: accuracy [95 % CI] raw, then calibrated, per cell (several LLMs: which LLM reads whose words)."
+    cells, multi = report['cells'], any('reader' in r for r in report['rows'].values())
+    head = ['LLM', 'row', 'words of', 'words'] if multi else ['row', 'words']
+    lines = ['| ' + ' | '.join(head + cells) + ' |', '|' + '---|' * (len(head) + len(cells))]
     for name, row in report['rows'].items():
         vals = [f"{row[c]['accuracy']:.2f} [{row[c]['ci'][0]:.2f}, {row[c]['ci'][1]:.2f}] → cal. {row[c]['calibrated']:.2f}" for c in cells]
-        lines.append(f"| {name} | {row['words']} | " + ' | '.join(vals) + ' |')
+        first = [row['reader'], row['row'], row.get('tokenizer', '—')] if multi else [name]
+        lines.append('| ' + ' | '.join(first + [str(row['words'])] + vals) + ' |')
     return '\n'.join(lines)
 
 # %% ../nbs/10_fewshot.ipynb #ece1aa9f
@@ -354,14 +431,14 @@ def episode_speed(lm, episodes: list, words, rounds: int = 2) -> dict:
 def bench_fewshot(episodes: int = 4, ways: int = 5, shots: int = 3, queries: int = 8, rounds: int = 2, llm: str = 'smollm2') -> dict:
     "Episodes per second with and without support-prefix reuse (for `spae bench`)."
     from spae.data import fashion_mnist
-    lm, tok = HFLM.load(llm), load_tokenizer_folder('demo-tokenizer')
+    lm, tok = HFLM.load(llm), load_tokenizer_folder(own_tokenizer(llm))
     d = fashion_mnist('test', size=tok.config.image_size)
     pool = torch.cat([(d.labels == c).nonzero()[:, 0][:20] for c in range(len(d.classes))])
     words = PyramidWords(tok, d.images[pool], layers=2)
     eps = sample_episodes(d.labels[pool].numpy(), episodes, ways, shots, queries, seed=11)
     return dict(episode_speed(lm, eps, words, rounds), llm=lm.name, words=words.n_words)
 
-# %% ../nbs/10_fewshot.ipynb #9f813db3
+# %% ../nbs/10_fewshot.ipynb #0d6fc1c7
 DATASETS = ('fashion-mnist', 'mini-imagenet')
 
 def fewshot_pool(dataset: str, per_class: int, size: int, imagenet_root: str | None = None) -> tuple:
@@ -381,64 +458,159 @@ def fewshot_pool(dataset: str, per_class: int, size: int, imagenet_root: str | N
         return images, labels[keep], list(d.classes), None
     raise ValueError(f'unknown dataset {dataset!r}; choose from {list(DATASETS)}')
 
-def run_fewshot_command(a) -> dict:
-    "What `spae fewshot` does with its parsed arguments."
-    if a.episodes < 1 or a.queries < 1: raise ValueError('--episodes and --queries must be ≥ 1')
-    lm = load_lm(a.llm, endpoint=a.endpoint)
-    size = load_tokenizer_folder(a.tokenizer).config.image_size
-    images, labels, classes, bags = fewshot_pool(a.dataset, a.pool, size, a.imagenet_root)
-    rows = [r for r in a.rows if not (bags is None and ROWS.get(r, ('',))[0] == 'oracle')]
-    cells = [(w, k) for w in a.ways for k in a.shots]
-    for w, k in cells: sample_episodes(labels, 1, w, k, a.queries, a.repeats, a.labels, classes)  # validate before the work
-    sources = fewshot_sources(rows, images, labels, classes, lm=lm, bags=bags, seed=a.seed, tokenizer=a.tokenizer)
-    t = time.time()
-    report = fewshot_table(lm, sources, labels, cells, a.episodes, a.queries, a.repeats, not a.no_induction, a.labels,
-                           classes, a.seed, progress=not a.no_progress)
-    report.update(dataset=a.dataset, tokenizer=a.tokenizer, pool_per_class=a.pool, seconds=round(time.time() - t, 1),
-                  command='spae fewshot ' + ' '.join(a.argv))
-    return report
+# %% ../nbs/10_fewshot.ipynb #9f378eac
+@dataclass
+class FewshotConfig:
+    "What `spae fewshot` runs: rows × (ways, shots) cells on seeded episodes, the same for every row and every LLM."
+    rows: list[str] = field(default_factory=lambda: list(DEFAULT_ROWS))  # rows of the table: spae-l1 spae-l2 spae-l3 (own tokenizer), spae-v1-l1 spae-v1-l2 no-semantic-l2 lqae-5 lqae-64 random-5 oracle-1 oracle-5 class-word, cross-l1 cross-l2 (another LLM's tokenizer); LLM:ROW = that LLM only
+    ways: list[int] = field(default_factory=lambda: [2, 5])  # classes per episode, one cell per value
+    shots: list[int] = field(default_factory=lambda: [1, 3])  # support images per class, one cell per value
+    episodes: int = 50  # episodes per cell (the same for every row and every LLM)
+    queries: int = 8  # queries per episode (sharing one support prefix)
+    repeats: int = 1  # times the support is repeated in the prompt
+    labels: str = 'nonsense'  # nonsense (words bound per episode) or names (the class names)
+    induction: bool = True  # start the prompt with the task sentence "Answer with dax or wug."
+    dataset: str = 'fashion-mnist'  # fashion-mnist or mini-imagenet
+    imagenet_root: str | None = None  # ImageNet-1k train folder (for --dataset mini-imagenet)
+    pool: int = 100  # test images per class that episodes draw from
+    llm: str | None = None  # the LLM (default: the llm setting); with --endpoint, the LLM whose tokenizer the server uses
+    llms: list[str] = field(default_factory=list)  # several LLMs on the same episodes (e.g. smollm2 gemma3), instead of --llm
+    tokenizer: str = ''  # tokenizer of the spae-*/random rows: a shipped name (demo, gemma3-demo, ...) or a folder; empty = the LLM's own shipped one
+    tokenizers: list[str] = field(default_factory=list)  # with --llms: one tokenizer per LLM, in the same order (default: each LLM's own shipped one)
+    endpoint: str | None = None  # OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) instead of the local model
+    seed: int = 0  # seeds the episodes and the random and oracle words
+    json: str | None = None  # write the report to this file
+    update: bool = False  # add or replace these rows in the existing --json table (same settings, so the same episodes)
+    progress: bool = True  # print every row as it is done
 
-def cli_fewshot(argv: list | None = None) -> int:
-    "`spae fewshot`: the few-shot comparison table."
-    p = argparse.ArgumentParser(prog='spae fewshot', description='Few-shot classification with a frozen LLM reading image words.')
-    p.add_argument('--rows', nargs='+', default=list(ROWS), help=f'rows of the table, from {list(ROWS)}')
-    p.add_argument('--tokenizer', default='demo-tokenizer',
-                   help='tokenizer folder of the spae-* rows (and the random row\'s codebook): under data/, or a path')
-    p.add_argument('--ways', nargs='+', type=int, default=[2, 5]); p.add_argument('--shots', nargs='+', type=int, default=[1, 3])
-    p.add_argument('--episodes', type=int, default=50, help='episodes per cell (the same for every row)')
-    p.add_argument('--queries', type=int, default=8, help='queries per episode (sharing one support prefix)')
-    p.add_argument('--repeats', type=int, default=1, help='times the support is repeated in the prompt')
-    p.add_argument('--labels', choices=['nonsense', 'names'], default='nonsense')
-    p.add_argument('--no-induction', action='store_true', help='no "Answer with ..." sentence')
-    p.add_argument('--dataset', default='fashion-mnist', help=f'one of {list(DATASETS)}')
-    p.add_argument('--imagenet-root', default=None, help='ImageNet-1k train folder (for --dataset mini-imagenet)')
-    p.add_argument('--pool', type=int, default=100, help='test images per class that episodes draw from')
-    p.add_argument('--llm', default=None, help='LLM (default: the llm setting); with --endpoint, its tokenizer')
-    p.add_argument('--endpoint', default=None, help='OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1)')
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--json', default=None, help='write the report here')
-    p.add_argument('--no-progress', action='store_true')
-    p.add_argument('--update', action='store_true', help='add or replace these rows in the existing --json table '
-                   '(run with the same settings, so that every row is scored on the same episodes)')
-    a = p.parse_args(argv)
-    a.argv = list(sys.argv[1:] if argv is None else argv)
-    if a.update and not (a.json and Path(a.json).exists()):
-        print(f'spae fewshot: --update needs --json pointing at an existing table (got {a.json!r})', file=sys.stderr); return 2
-    if a.update:  # refuse now, not after an hour of scoring
-        if diff := settings_diff(json.loads(Path(a.json).read_text()), planned_settings(a)):
-            print(f'spae fewshot: --update: {a.json} was made with {diff} (there vs here); rerun with the same '
-                  'options so that every row is scored on the same episodes', file=sys.stderr)
-            return 2
-    try: report = run_fewshot_command(a)
-    except (MissingAssetError, FileNotFoundError, LLMError) as e:  # something to install, start or point at
-        print(f'spae fewshot: {e}', file=sys.stderr); return 3
-    except ValueError as e:  # a bad option value
-        print(f'spae fewshot: {e}', file=sys.stderr); return 2
-    if a.update:
-        try: report = merge_fewshot(json.loads(Path(a.json).read_text()), report)
-        except ValueError as e: print(f'spae fewshot: {e}', file=sys.stderr); return 2
-    print(format_table(report))
-    if a.json:
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(a.json) as tmp: Path(tmp).write_text(json.dumps(report, indent=1))
-        print(f'wrote {a.json}')
-    return 0
+    def __post_init__(self):  # option values that need no file: a one-line error before anything is loaded
+        bad = [r for r in self.rows if r.split(':')[-1] not in ROWS]
+        if bad: raise ValueError(f'unknown few-shot row(s) {bad}; choose from {list(ROWS)} (LLM:ROW for one LLM\'s row only)')
+        if not self.rows: raise ValueError('rows is empty: name at least one row')
+        if any(w < 2 for w in self.ways): raise ValueError(f'ways must be ≥ 2, got {self.ways}')
+        for k in ('shots', 'episodes', 'queries', 'repeats', 'pool'):
+            v = getattr(self, k)
+            if not v or min(v if isinstance(v, list) else [v]) < 1: raise ValueError(f'{k} must be ≥ 1, got {v}')
+        if self.labels not in ('nonsense', 'names'): raise ValueError(f"labels must be 'nonsense' or 'names', got {self.labels!r}")
+        if self.dataset not in DATASETS: raise ValueError(f'unknown dataset {self.dataset!r}; choose from {list(DATASETS)}')
+        if self.dataset == 'mini-imagenet' and not self.imagenet_root:
+            raise ValueError('--dataset mini-imagenet needs --imagenet-root (the ImageNet-1k train folder)')
+        self._check_llms()
+
+# %% ../nbs/10_fewshot.ipynb #c87f0520
+@patch
+def _check_llms(self: FewshotConfig):
+    if self.llms and self.llm: raise ValueError('pass either --llm or --llms, not both')
+    if self.tokenizers and not self.llms: raise ValueError('--tokenizers goes with --llms (one per LLM); for one LLM use --tokenizer')
+    if self.tokenizers and len(self.tokenizers) != len(self.llms):
+        raise ValueError(f'--tokenizers needs one tokenizer per LLM of --llms ({len(self.llms)}), got {len(self.tokenizers)}')
+    if len(self.llms) > 1 and self.tokenizer:
+        raise ValueError('--tokenizer is for one LLM; with several --llms pass --tokenizers (one per LLM)')
+    if len(set(self.llms)) != len(self.llms): raise ValueError(f'--llms names an LLM twice: {self.llms}')
+    if self.endpoint and len(self.llms) > 1: raise ValueError('--endpoint serves one LLM; pass one --llm with it')
+    if any(ROWS[r.split(':')[-1]][0] == 'cross' for r in self.rows) and len(self.llms) < 2:
+        raise ValueError('the cross-* rows read another LLM\'s tokenizer: pass two LLMs, e.g. --llms smollm2 gemma3')
+
+@patch
+def readers(self: FewshotConfig) -> list:
+    "[(LLM name, its own tokenizer)] in the order they run."
+    from spae.core import get_settings
+    llms = self.llms or [str(self.llm or get_settings().llm)]
+    toks = self.tokenizers or [self.tokenizer] * len(llms)
+    return [(l, own_tokenizer(l, t)) for l, t in zip(llms, toks)]
+
+@patch
+def rows_for(self: FewshotConfig, llm: str) -> list:
+    "The rows LLM `llm` reads: every plain row, and the `llm:row` ones."
+    return [r.split(':')[-1] for r in self.rows if ':' not in r or r.split(':')[0] == llm]
+
+@patch
+def tokenizers_needed(self: FewshotConfig) -> list:
+    "The tokenizers whose words (or codebook) some row reads, in order; a run without them needs none."
+    readers, out = self.readers(), []
+    for llm, tok in readers:
+        for r in self.rows_for(llm):
+            kind, folder, _ = ROWS[r]
+            out += [o for _, o in readers if o != tok] if kind == 'cross' else [tok] if folder == OWN else [folder] if folder else []
+    return list(dict.fromkeys(out))
+
+# %% ../nbs/10_fewshot.ipynb #de5b0b5b
+def planned_settings(cfg: FewshotConfig) -> dict:
+    "The `_SAME` settings that running `cfg` will report (compared with a table before an `--update` runs)."
+    return dict(llm=','.join(l for l, _ in cfg.readers()), episodes=cfg.episodes, queries=cfg.queries, repeats=cfg.repeats,
+                induction=cfg.induction, labels=cfg.labels, seed=cfg.seed,
+                cells=[f'{w}-way {k}-shot' for w in cfg.ways for k in cfg.shots], dataset=cfg.dataset, pool_per_class=cfg.pool)
+
+def check_writable(path: str | Path, what: str = '--json'):
+    "Raise a one-line ValueError unless a file can be created at `path` (its folder may not exist yet)."
+    p = Path(path).expanduser()
+    if p.is_dir(): raise ValueError(f'{what} {p} is a folder; pass a file path such as {p/"fewshot.json"}')
+    q = p.parent
+    while not q.exists(): q = q.parent  # the nearest folder that exists; the rest is made when writing
+    try:
+        if not q.is_dir(): raise NotADirectoryError(f'{q} is a file')
+        with tempfile.NamedTemporaryFile(dir=q): pass
+    except OSError as e: raise ValueError(f'{what} {p} cannot be written ({e}); pass a path in a folder you can write') from None
+
+@patch
+def check(self: FewshotConfig):
+    "Check the LLMs, tokenizers and --json path before any long work; one clear line per mistake."
+    from spae.vocab import PACKAGED_LLMS, resolve_llm
+    for llm, _ in [(self.llm, None)] + [(l, None) for l in self.llms]:
+        if llm and llm not in PACKAGED_LLMS: resolve_llm(llm)  # a typo of a packaged name or a missing folder: says so
+    readers = self.readers()
+    bad = [r for r in self.rows if ':' in r and r.split(':')[0] not in dict(readers)]
+    if bad: raise ValueError(f'rows {bad} name an LLM that is not read in this run ({[l for l, _ in readers]})')
+    sizes = {t: json.loads((tokenizer_folder(t)/'config.json').read_text()).get('image_size') for t in self.tokenizers_needed()}
+    if len(set(sizes.values())) > 1: raise ValueError(f'the tokenizers read images of different sizes {sizes}; pick tokenizers of one size')
+    if self.json: check_writable(self.json)
+    if self.update:
+        if not (self.json and Path(self.json).exists()):
+            raise ValueError(f'--update needs --json pointing at an existing table (got {self.json!r})')
+        if diff := settings_diff(json.loads(Path(self.json).read_text()), planned_settings(self)):
+            raise ValueError(f'--update: {self.json} was made with {diff} (there vs here); rerun with the same options '
+                             'so that every row is scored on the same episodes')
+    return self
+
+# %% ../nbs/10_fewshot.ipynb #ee60f628
+def command_line(cfg: FewshotConfig) -> str:
+    "The `spae fewshot` command that runs `cfg`."
+    out = ['spae fewshot']
+    for f in fields(cfg):
+        v = getattr(cfg, f.name)
+        if v == (f.default_factory() if f.default_factory is not MISSING else f.default): continue
+        flag = '--' + f.name.replace('_', '-')
+        if isinstance(v, bool): out.append(flag if v else f'--no-{f.name.replace("_", "-")}')
+        elif isinstance(v, (list, tuple)): out.append(' '.join([flag, *map(str, v)]))
+        else: out.append(f'{flag} {v}')
+    return ' '.join(out)
+
+# %% ../nbs/10_fewshot.ipynb #d9cfd8cb
+def run_fewshot(cfg: FewshotConfig) -> dict:
+    "Run the few-shot table `cfg` describes (every LLM on the same episodes); write `cfg.json`; return the report."
+    cfg.check()
+    readers, models, needed = cfg.readers(), {}, cfg.tokenizers_needed()
+    size = load_tokenizer_folder(needed[0]).config.image_size if needed else 32  # 32: no row reads the images
+    images, labels, classes, bags = fewshot_pool(cfg.dataset, cfg.pool, size, cfg.imagenet_root)
+    cells = [(w, k) for w in cfg.ways for k in cfg.shots]
+    eps = cell_episodes(labels, cells, cfg.episodes, cfg.queries, cfg.repeats, cfg.labels, classes, cfg.seed)  # checks the pool
+    t, reports = time.time(), {}
+    for llm, tok in readers:
+        rows = [r for r in cfg.rows_for(llm) if not (bags is None and ROWS[r][0] in ('oracle', 'class-word'))]
+        if not rows: continue
+        lm = load_lm(llm, endpoint=cfg.endpoint)
+        sources = fewshot_sources(rows, images, labels, classes, lm=lm, bags=bags, seed=cfg.seed, tokenizer=tok,
+                                  others=[o for _, o in readers if o != tok], models=models, only=episode_images(eps),
+                                  class_words=FASHION_CLASS_WORDS if cfg.dataset == 'fashion-mnist' else None)
+        if cfg.progress and len(readers) > 1: print(f'{llm} reading:', flush=True)
+        reports[llm] = fewshot_table(lm, sources, labels, cells, cfg.episodes, cfg.queries, cfg.repeats, cfg.induction,
+                                     cfg.labels, classes, cfg.seed, progress=cfg.progress)
+        del lm
+    report = reports[readers[0][0]] if len(readers) == 1 else join_reports(reports, [l for l, _ in readers])
+    report.update(dataset=cfg.dataset, tokenizer=readers[0][1] if len(readers) == 1 else dict(readers),
+                  pool_per_class=cfg.pool, seconds=round(time.time() - t, 1), command=command_line(cfg))
+    if cfg.update: report = merge_fewshot(json.loads(Path(cfg.json).read_text()), report)
+    if cfg.json:
+        Path(cfg.json).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(Path(cfg.json).expanduser()) as tmp: Path(tmp).write_text(json.dumps(report, indent=1))
+    return report

@@ -14,10 +14,10 @@ from fastcore.basics import patch
 from .core import get_device, get_settings
 
 # %% auto #0
-__all__ = ['LLMError', 'HFLM', 'Prefix', 'restrict_logits', 'choose_tokens', 'allowed_mask', 'OpenAICompletionsLM', 'load_lm',
-           'check_codebook_matches']
+__all__ = ['LLMError', 'bos_ids', 'HFLM', 'Prefix', 'restrict_logits', 'choose_tokens', 'allowed_mask', 'OpenAICompletionsLM',
+           'load_lm', 'check_codebook_matches']
 
-# %% ../nbs/09_llm.ipynb #363774d2
+# %% ../nbs/09_llm.ipynb #42ca00d1
 class LLMError(RuntimeError):
     "The LLM backend cannot do what was asked (unreachable endpoint, unsupported operation, bad request)."
 
@@ -26,11 +26,23 @@ def _as_ids(x) -> list[int]:
     ids = [int(i) for i in x]
     return ids
 
+def _cache_of(out):
+    "The KV cache a forward pass returned (transformers 5 calls it `cache`, older versions `past_key_values`)."
+    return out['cache'] if 'cache' in out else out.past_key_values
+
+def bos_ids(tokenizer) -> list[int]:
+    "[BOS id] if the tokenizer starts every text with a BOS token by default (Gemma, Llama), else [] (SmolLM2, GPT-2)."
+    bos = tokenizer.bos_token_id
+    return [bos] if bos is not None and tokenizer('a')['input_ids'][:1] == [bos] else []
+
 # %% ../nbs/09_llm.ipynb #430c54ce
 class HFLM:
     "A frozen local Hugging Face causal LM: scoring, restricted generation, prefix reuse."
     def __init__(self, model, tokenizer, name: str = '', max_batch: int = 64):
         self.model, self.tokenizer, self.name, self.max_batch = model.eval().requires_grad_(False), tokenizer, name, max_batch
+        self.bos = bos_ids(tokenizer)  # read before every sequence that starts a prompt
+        # only the last position's logits are needed after a context: skip the rest when the model allows it
+        self._keep_kw = 'logits_to_keep' in inspect.signature(model.forward).parameters
         # transformers 5 renamed `past_key_values` to `cache`; accept both so older versions still work
         self._cache_kw = 'cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'
 
@@ -64,17 +76,23 @@ class Prefix:
 
     def __len__(self): return len(self.ids)
 
-# %% ../nbs/09_llm.ipynb #90cfdccf
+# %% ../nbs/09_llm.ipynb #0c0bacb5
 from fastcore.basics import patch
 
 @patch
 @torch.no_grad()
 def prefill(self: HFLM, ids) -> Prefix:
-    "Run the model on a shared prompt prefix once and keep its KV cache."
-    ids = _as_ids(ids)
+    "Run the model on a shared prompt prefix (BOS first, if the model reads one) once and keep its KV cache."
+    ids = self.bos + _as_ids(ids)
     if not ids: return Prefix([], None, None)
-    out = self.model(torch.tensor([ids], device=self.device), use_cache=True)
-    return Prefix(ids, out.past_key_values, out.logits[0, -1].float())
+    out = self._run(torch.tensor([ids]), 0, last_only=True)
+    return Prefix(ids, _cache_of(out), out.logits[0, -1].float())
+
+@patch
+def _start(self: HFLM, prefix) -> Prefix:
+    "A prefix argument as a `Prefix` that starts the prompt: None or ids get the BOS in front; a `Prefix` already has it."
+    if isinstance(prefix, Prefix): return prefix
+    return Prefix(self.bos + _as_ids(prefix if prefix is not None else []))
 
 @patch
 def _repeat_cache(self: HFLM, cache, times: int):
@@ -85,11 +103,12 @@ def _repeat_cache(self: HFLM, cache, times: int):
 
 @patch
 @torch.no_grad()
-def _run(self: HFLM, ids: torch.Tensor, start: int, cache=None):
-    "Model outputs for ids [B, T] at positions start.., after `cache` (None: nothing before)."
+def _run(self: HFLM, ids: torch.Tensor, start: int, cache=None, last_only: bool = False):
+    "Model outputs for ids [B, T] at positions start.., after `cache` (None: nothing before); `last_only`: logits [B, 1, V]."
     B, T = ids.shape
     pos = torch.arange(start, start + T, device=self.device)[None].expand(B, -1)
     kw = {self._cache_kw: cache} if cache is not None else {}
+    if last_only and self._keep_kw: kw['logits_to_keep'] = 1  # Gemma's 262k-word output layer is most of the cost
     return self.model(ids.to(self.device), position_ids=pos, use_cache=True, **kw)
 
 # %% ../nbs/09_llm.ipynb #d9069ca5
@@ -99,12 +118,11 @@ def score(self: HFLM,
           contexts: list, # n token-id lists read after `prefix`
           continuations: list, # k candidate continuations (token-id lists, ≥ 1 token each)
           prefix: Prefix | list | None = None, # shared prefix: a `Prefix` from `prefill` reuses its cache; ids recompute it
-         ) -> torch.Tensor: # [n, k] Σ log p(continuation | prefix + context)
+         ) -> torch.Tensor: # [n, k] Σ log p(continuation | BOS + prefix + context)
     "Log-likelihood of each continuation after each context."
     contexts, conts = [_as_ids(c) for c in contexts], [_as_ids(c) for c in continuations]
     if not conts or any(len(c) == 0 for c in conts): raise ValueError('every continuation needs at least one token')
-    if prefix is None: prefix = Prefix([])
-    elif not isinstance(prefix, Prefix): prefix = Prefix(_as_ids(prefix))  # ids: recomputed with every context
+    prefix = self._start(prefix)  # ids (or None): recomputed with every context, BOS first
     first = torch.tensor([c[0] for c in conts])
     multi = [j for j, c in enumerate(conts) if len(c) > 1]
     out = torch.empty(len(contexts), len(conts))
@@ -124,8 +142,8 @@ def score(self: HFLM,
                 last, cache, start = pre.last_logits.log_softmax(-1).cpu()[None].expand(len(chunk), -1), pre.cache, len(prefix)
                 cache = self._repeat_cache(cache, len(chunk))
             else:
-                o = self._run(ids, start, cache)
-                last, cache, start = o.logits[:, -1].float().log_softmax(-1).cpu(), o.past_key_values, start + ids.shape[1]
+                o = self._run(ids, start, cache, last_only=True)
+                last, cache, start = o.logits[:, -1].float().log_softmax(-1).cpu(), _cache_of(o), start + ids.shape[1]
             out[chunk] = last[:, first]
             if not multi: continue
             # stage 2: the tails of multi-token continuations, on top of each context's cache
@@ -144,7 +162,7 @@ def _own_qualname(cls, name: str):
     fn = getattr(cls, name)
     while fn is not None: fn.__qualname__, fn = f'{cls.__name__}.{name}', getattr(fn, '__wrapped__', None)
 
-for _m in ('prefill', 'score'): _own_qualname(HFLM, _m)
+for _m in ('prefill', 'score', '_start'): _own_qualname(HFLM, _m)
 
 # %% ../nbs/09_llm.ipynb #b5d0c4fd
 def restrict_logits(logits: torch.Tensor, # [B, V]
@@ -188,7 +206,8 @@ def generate(self: HFLM,
     "Restricted greedy or sampled generation, with the KV cache."
     prompts = [_as_ids(p) for p in prompts]
     if max_new_tokens < 1: raise ValueError(f'max_new_tokens must be ≥ 1, got {max_new_tokens}')
-    if prefix is not None and not isinstance(prefix, Prefix): prefix = self.prefill(prefix)
+    if prefix is None: prefix = self._start(None)  # just the BOS (if any), no cache
+    elif not isinstance(prefix, Prefix): prefix = self.prefill(prefix)
     mask = allowed_mask(allowed, self.vocab_size)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     if len({len(p) for p in prompts}) > 1:  # unequal lengths: one at a time (same generator stream)
@@ -205,13 +224,13 @@ def _generate_batch(self: HFLM, prompts, n, mask, temperature, top_k, gen, prefi
         prompts = [head + p for p in prompts]
     if not prompts[0]: raise ValueError('generate needs a non-empty prompt or prefix')
     ids = torch.tensor(prompts, device=dev)  # [B, T]
-    out = self._run(ids, start, cache)
+    out = self._run(ids, start, cache, last_only=True)
     written = []
     for t in range(n):
         nxt = choose_tokens(restrict_logits(out.logits[:, -1].float(), mask), temperature, top_k, gen)  # [B]
         written.append(nxt)
         if t == n - 1: break
-        out = self._run(nxt[:, None], start + ids.shape[1] + t, out.past_key_values)  # one new token, KV cache
+        out = self._run(nxt[:, None], start + ids.shape[1] + t, _cache_of(out))  # one new token, KV cache
     return torch.stack(written, 1).tolist()
 
 _own_qualname(HFLM, 'generate')
@@ -252,7 +271,7 @@ class OpenAICompletionsLM:
             raise LLMError(f'{url} answered HTTP {e.code}: {e.read()[:300].decode(errors="replace")}') from e
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
             raise LLMError(f'cannot reach the LLM endpoint {url} ({getattr(e, "reason", e)}). Start the server '
-                           f'(`python tools/llm_server.py` for the packaged SmolLM2, `vllm serve MODEL`, …) or fix --endpoint.') from e
+                           f'(`python tools/llm_server.py --llm smollm2|gemma3` for a packaged LLM, `vllm serve MODEL`, …) or fix --endpoint.') from e
 
     def _first_model(self) -> str:
         data = self._request('/models').get('data') or []
@@ -313,7 +332,7 @@ def generate(self: OpenAICompletionsLM, prompts: list, max_new_tokens: int, allo
     return outs
 
 # %% ../nbs/09_llm.ipynb #fa0a68f2
-def load_lm(name: str | None = None, # LLM name (`smollm2`, a HF id or folder); default: the `llm` setting
+def load_lm(name: str | None = None, # LLM name (`smollm2`, `gemma3`, a HF id or folder); default: the `llm` setting
             endpoint: str | None = None, # an OpenAI-compatible base URL: use the HTTP backend
             device: str | torch.device | None = None, # default: the `device` setting
             dtype: torch.dtype = torch.float32):

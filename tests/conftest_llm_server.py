@@ -1,9 +1,12 @@
-"""Pytest fixture `llm_server_url`: a real OpenAI-compatible server (llama-cpp-python) on the packaged SmolLM2 GGUF.
+"""Pytest fixtures `llm_server_url` and `llm_server_urls`: real OpenAI-compatible servers (llama-cpp-python) on the
+packaged GGUFs, SmolLM2's and Gemma 3's.
 
-Import it from tests/conftest.py (`from conftest_llm_server import llm_server_url`). It starts the server once per
-session on 127.0.0.1 and a free port and yields the base URL ending in /v1. If the server is not installed
-(`make llm-server`) or cannot start, the tests that use it are skipped with the reason, which `pytest -rs` prints.
+Import them in a test module (`from conftest_llm_server import llm_server_url, llm_server_urls`). Each server starts
+once per session on 127.0.0.1 and a free port; the fixture yields the base URL ending in /v1 (`llm_server_urls` is
+a function: `llm_server_urls('gemma3')`). If the server is not installed (`make llm-server`) or cannot start, the tests
+that use it are skipped with the reason, which `pytest -rs` prints (and which is printed to stderr at once).
 """
+import contextlib
 import sys
 from pathlib import Path
 
@@ -14,12 +17,21 @@ import llm_server  # noqa: E402
 
 
 @pytest.fixture(scope='session')
-def llm_server_url():
-    try:
-        server = llm_server.serve_smollm2()
-        base_url = server.__enter__()
-    except llm_server.ServerUnavailable as e:
-        print(f'\nllm server unavailable: {e}', file=sys.stderr)
-        pytest.skip(f'llm server unavailable: {e}')
-    try: yield base_url
-    finally: server.__exit__(None, None, None)
+def llm_server_urls():
+    "`llm_server_urls(name)`: the base URL of a server on packaged LLM `name`, started on first use, or a skip."
+    stack, urls = contextlib.ExitStack(), {}
+    def url(name: str = 'smollm2') -> str:
+        if name not in urls:
+            try: urls[name] = stack.enter_context(llm_server.serve_packaged(name))
+            except llm_server.ServerUnavailable as e:
+                urls[name] = e
+            if isinstance(urls[name], Exception): print(f'\nllm server ({name}) unavailable: {urls[name]}', file=sys.stderr)
+        if isinstance(urls[name], Exception): pytest.skip(f'llm server ({name}) unavailable: {urls[name]}')
+        return urls[name]
+    with stack: yield url
+
+
+@pytest.fixture(scope='session')
+def llm_server_url(llm_server_urls):
+    "The base URL of a server on the packaged SmolLM2 GGUF (or a skip with the reason)."
+    return llm_server_urls('smollm2')

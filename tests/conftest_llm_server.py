@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tools'))
-import llm_server  # noqa: E402
+import llm_server
 
 
 @pytest.fixture(scope='session')

@@ -1,20 +1,23 @@
 """`torchrun --nproc_per_node=2` (gloo, CPU) trains like one process with the same global batch."""
 import json, os, subprocess, sys
-from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
 ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': '1'}
-ARGS = ['--preset', 'tiny', '--steps', '3', '--batch-size', '8', '--ckpt-every', '3', '--device', 'cpu', '--no-progress']
+CONFIG = dict(preset='tiny', steps=3, batch_size=8, ckpt_every=3, device='cpu', progress=False)
+# what `spae train` does in each process: run_train on a TrainConfig (here given as JSON)
+RUN = 'import json, sys\nfrom spae.train import TrainConfig, run_train\nrun_train(TrainConfig(**json.loads(sys.argv[1])))\n'
 
 
 def test_torchrun_two_processes_equals_one(tmp_path):
     one, two = tmp_path/'one', tmp_path/'two'
-    p1 = subprocess.Popen([sys.executable, '-m', 'spae.train', *ARGS, '--out', str(one)], env=ENV,
+    script = tmp_path/'train.py'
+    script.write_text(RUN)
+    p1 = subprocess.Popen([sys.executable, str(script), json.dumps({**CONFIG, 'out': str(one)})], env=ENV,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     p2 = subprocess.Popen([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
-                           '-m', 'spae.train', *ARGS, '--out', str(two)], env=ENV,
+                           str(script), json.dumps({**CONFIG, 'out': str(two)})], env=ENV,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     o1, o2 = p1.communicate(timeout=300)[0], p2.communicate(timeout=300)[0]
     assert p1.returncode == 0, o1
@@ -37,11 +40,12 @@ def test_torchrun_two_processes_equals_one(tmp_path):
     assert ma.keys() == mb.keys()
     # Adam divides by sqrt(v): float noise in near-zero gradients moves a few weights by ~lr in early steps, so
     # compare the two runs' distance with how far training moved the weights from their (seeded) initial values
-    from spae.core import get_settings, seed_everything
-    from spae.train import build_codebook_for, build_model, train_config
-    cfg = train_config('tiny')
+    from spae.core import seed_everything
+    from spae.checkpoint import build_codebook_for, build_model
+    from spae.train import TrainConfig, resolve_run
+    cfg, settings = resolve_run(TrainConfig(preset='tiny'))  # the seed and codebook size the runs resolved
     seed_everything(cfg.seed)
-    m0 = build_model(cfg, build_codebook_for(cfg, get_settings()), get_settings()).state_dict()
+    m0 = build_model(cfg, build_codebook_for(cfg, settings), settings).state_dict()
     flat = lambda sd: torch.cat([sd[k].float().flatten() for k in ma])
     a, b, a0 = flat(ma), flat(mb), flat(m0)
     moved, apart = (a - a0).norm(), (a - b).norm()

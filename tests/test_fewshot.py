@@ -1,7 +1,6 @@
 """Few-shot classification end to end with the real SmolLM2 and the shipped demo tokenizer (spae.fewshot:
 `run_fewshot(FewshotConfig(...))`, what `spae fewshot` runs). Gemma 3 and the two-LLM table: tests/test_gemma.py."""
 import json, re
-from pathlib import Path
 
 import pytest
 import torch

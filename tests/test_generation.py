@@ -1,6 +1,5 @@
 "Generation with the real SmolLM2 and the shipped demo tokenizer: exact word counts, codebook words only, seeded, int8, scored captions, and `run_generate` (the `spae generate` command) end to end, bad input included."
 import copy, json
-from pathlib import Path
 
 import pytest
 import torch

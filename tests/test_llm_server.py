@@ -5,7 +5,7 @@ import requests
 import torch
 
 from conftest_llm_server import llm_server_url, llm_server_urls  # noqa: F401  (fixtures; puts tools/ on sys.path)
-import llm_server  # noqa: E402
+import llm_server
 from spae.vocab import load_llm, load_tokenizer
 
 

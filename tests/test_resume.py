@@ -6,12 +6,14 @@ import torch
 from safetensors.torch import load_file
 
 ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': '1'}
-ARGS = ['--preset', 'tiny', '--steps', '8', '--ckpt-every', '3', '--device', 'cpu', '--no-progress']
+CONFIG = dict(preset='tiny', steps=8, ckpt_every=3, device='cpu', progress=False)
+# a process of its own, as `spae train` is: run_train on a TrainConfig given as JSON
+RUN = 'import json, sys; from spae.train import TrainConfig, run_train; run_train(TrainConfig(**json.loads(sys.argv[1])))'
 
 
-def _train(out, *extra):
-    return subprocess.Popen([sys.executable, '-m', 'spae.train', *ARGS, '--out', str(out), *extra], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _train(out, **extra):
+    cfg = json.dumps({**CONFIG, 'out': str(out), **extra})
+    return subprocess.Popen([sys.executable, '-c', RUN, cfg], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _losses(out):
@@ -32,7 +34,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
     p.wait()
     assert p.returncode == -signal.SIGKILL
     assert not (killed/'summary.json').exists()  # it really died before the end
-    r = _train(killed, '--resume')
+    r = _train(killed, resume=True)
     out_r, out_ref = r.communicate(timeout=300)[0], ref.communicate(timeout=300)[0]
     assert r.returncode == 0, out_r
     assert ref.returncode == 0, out_ref

@@ -3,7 +3,7 @@ import time
 import pytest
 import torch
 from spae.core import MissingAssetError
-from spae.semantics import (CaptionScorer, ImageNetBridgeScorer, OpenCLIPScorer, WordList, dataset_targets,
+from spae.semantics import (CaptionScorer, OpenCLIPScorer, WordList, dataset_targets,
                             discriminative_relevance, get_scorer, top_k_targets, word_centre)
 
 WORDS = WordList(['cat', 'dog', 'sandal', 'shoe', 'bag', 'coat', 'rocket', 'coffee', 'tree', 'car'])

@@ -3,7 +3,6 @@ notebook 05's slow cells show the tables): every Fashion-MNIST class gets an on-
 Uses the real cache (~/.cache/spae): the word embeddings are computed once (one to two minutes on two cores), then loaded in seconds."""
 import os
 import pytest
-import torch
 
 from spae.data import FASHION_MNIST_CLASSES
 from spae.semantics import CaptionScorer, class_relevance, top_k_targets, word_centre

@@ -1,22 +1,19 @@
-"""spae.train end to end with the real SPAE, SmolLM2 codebook (small vocab) and Fashion-MNIST: the CLI, NaN stop,
-checkpoint atomicity."""
+"""spae.train end to end with the real SPAE, SmolLM2 codebook (small vocab) and Fashion-MNIST: `run_train`, NaN stop,
+checkpoint atomicity, bf16 autocast."""
 import json, math, os
-from pathlib import Path
 
 import pytest
 import torch
 
-from spae.core import seed_everything
-from spae.train import (Trainer, NonFiniteLossError, cli_train, global_batch, list_checkpoints, read_checkpoint,
-                        train_config, write_checkpoint)
+from spae.checkpoint import list_checkpoints, read_checkpoint, write_checkpoint
+from spae.train import Trainer, NonFiniteLossError, TrainConfig, global_batch, run_train
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
 
-def test_cli_train_tiny_end_to_end(tmp_path):
+def test_run_train_tiny_end_to_end(tmp_path):
     out = tmp_path/'run'
-    assert cli_train(['--preset', 'tiny', '--steps', '4', '--ckpt-every', '2', '--sample-every', '2',
-                      '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
+    run_train(TrainConfig(preset='tiny', steps=4, ckpt_every=2, sample_every=2, out=str(out), device='cpu', progress=False))
     recs = [json.loads(l) for l in (out/'metrics.jsonl').read_text().splitlines()]
     assert [r['step'] for r in recs] == [1, 2, 3, 4]
     assert all(math.isfinite(r['total']) and 'recon' in r and 'lr' in r for r in recs)
@@ -33,16 +30,19 @@ def test_cli_train_tiny_end_to_end(tmp_path):
     x = torch.zeros(2, 3, 32, 32)
     assert m.decode(m.encode(x)).shape == (2, 3, 32, 32)
     # an existing run is never overwritten silently
-    assert cli_train(['--preset', 'tiny', '--steps', '4', '--out', str(out), '--device', 'cpu', '--no-progress']) == 2
+    with pytest.raises(ValueError, match='already holds checkpoints'):
+        run_train(TrainConfig(preset='tiny', steps=4, out=str(out), device='cpu', progress=False))
 
 
 def test_resume_continues_and_extends(tmp_path):
     out = tmp_path/'run'
-    assert cli_train(['--preset', 'tiny', '--steps', '2', '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
-    assert cli_train(['--resume', '--steps', '3', '--out', str(out), '--device', 'cpu', '--no-progress']) == 0
+    run_train(TrainConfig(preset='tiny', steps=2, out=str(out), device='cpu', progress=False))
+    resumed = TrainConfig(resume=True, steps=3, out=str(out))  # no preset given: the saved run's (tiny) is kept
+    assert resumed.preset == 'demo' and resumed.for_run().preset == 'tiny' and resumed.for_run().batch_size == 8
+    assert run_train(resumed)['trained_steps'] == 1
     assert [json.loads(l)['step'] for l in (out/'metrics.jsonl').read_text().splitlines()] == [1, 2, 3]
-    with pytest.raises(FileNotFoundError, match='--resume needs'):
-        cli_train(['--resume', '--out', str(tmp_path/'nothing')])
+    with pytest.raises(FileNotFoundError, match='no config.json'):
+        run_train(TrainConfig(resume=True, out=str(tmp_path/'nothing')))
 
 
 def _nan_dataset(cfg, bad_step):
@@ -56,7 +56,7 @@ def _nan_dataset(cfg, bad_step):
 
 
 def test_nan_loss_stops_with_named_term_and_keeps_last_checkpoint(tmp_path):
-    cfg = train_config('tiny', steps=6, ckpt_every=2, out=str(tmp_path/'run'), device='cpu')
+    cfg = TrainConfig(preset='tiny', steps=6, ckpt_every=2, seed=0, out=str(tmp_path/'run'), device='cpu')
     t = Trainer(cfg, dataset=_nan_dataset(cfg, bad_step=3))  # the 4th step (index 3) sees NaN pixels
     with pytest.raises(NonFiniteLossError) as e:
         t.fit()
@@ -70,7 +70,7 @@ def test_nan_loss_stops_with_named_term_and_keeps_last_checkpoint(tmp_path):
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    import spae.train as T
+    import spae.checkpoint as T
     ckpts = tmp_path/'checkpoints'
     good = {'model': {'w': torch.ones(3)}}
     write_checkpoint(ckpts/'step_0000002', good, {'step': 2})
@@ -103,7 +103,7 @@ def test_gradient_accumulation_matches_one_big_batch(tmp_path):
     "Two micro-batches of 4 per step train like one batch of 8 (same global batch, same data order)."
     runs = {}
     for accum in (1, 2):
-        cfg = train_config('tiny', steps=2, grad_accum=accum, ckpt_every=0, out=str(tmp_path/f'a{accum}'), device='cpu')
+        cfg = TrainConfig(preset='tiny', steps=2, grad_accum=accum, ckpt_every=0, out=str(tmp_path/f'a{accum}'), device='cpu')
         t = Trainer(cfg)
         t.fit()
         runs[accum] = (t.history, {k: v.detach().clone() for k, v in t.model.state_dict().items()})
@@ -114,10 +114,20 @@ def test_gradient_accumulation_matches_one_big_batch(tmp_path):
     assert apart < 5e-3, apart  # Adam amplifies float noise in near-zero gradients to at most ~lr per step
 
 
-def test_bf16_autocast_runs_on_cpu(tmp_path):
-    cfg = train_config('tiny', steps=1, ckpt_every=0, amp='bf16', out=str(tmp_path/'bf16'), device='cpu')
-    s = Trainer(cfg).fit()
-    assert math.isfinite(s['last']['total'])
+def test_bf16_autocast_matches_fp32_on_cpu(tmp_path):
+    "amp=bf16 runs the forward pass in bfloat16 on the CPU, and its losses stay close to the full-precision run's."
+    runs = {}
+    for amp in ('none', 'bf16'):
+        t = Trainer(TrainConfig(preset='tiny', steps=2, ckpt_every=0, amp=amp, out=str(tmp_path/amp), device='cpu'))
+        if amp == 'bf16':
+            with t.autocast(): y = t.model.encoder(t.sample_images[:2])
+            assert y.dtype == torch.bfloat16
+        t.fit()
+        runs[amp] = t.history
+    for full, half in zip(runs['none'], runs['bf16']):
+        for k in ('total', 'recon', 'semantic'):
+            assert half[k] == pytest.approx(full[k], rel=0.03), (k, full[k], half[k])
+    assert runs['bf16'][0]['recon'] != runs['none'][0]['recon']  # it did run in another precision
 
 
 def test_paper_preset_takes_one_real_step_on_cpu(tmp_path):
@@ -126,9 +136,8 @@ def test_paper_preset_takes_one_real_step_on_cpu(tmp_path):
     from spae.model import SPAE
     assert get_settings().preset == 'demo'  # the settings say demo; the flag says paper
     out = tmp_path/'paper'
-    assert cli_train(['--preset', 'paper', '--steps', '1', '--batch-size', '2', '--train-size', '2', '--sample-size', '2',
-                      '--vocab-size', '512', '--ema-decay', '0', '--num-workers', '0', '--device', 'cpu',
-                      '--no-progress', '--out', str(out)]) == 0
+    run_train(TrainConfig(preset='paper', steps=1, batch_size=2, train_size=2, sample_size=2, vocab_size=512, ema_decay=0,
+                          num_workers=0, device='cpu', progress=False, out=str(out)))
     cfg = json.loads((out/'config.json').read_text())
     assert (cfg['preset'], cfg['model']['image_size'], cfg['vocab_size']) == ('paper', 128, 512)  # resolved, recorded
     s = json.loads((out/'summary.json').read_text())
@@ -144,16 +153,28 @@ def test_bad_image_size_fails_before_anything_expensive(tmp_path, monkeypatch):
     monkeypatch.setenv('SPAE_IMAGE_SIZE', '32')
     monkeypatch.setattr(T, 'build_codebook_for', lambda *a: pytest.fail('the codebook was built before validation'))
     with pytest.raises(ValueError, match=r"preset 'paper' cannot be built at image_size 32.*does not divide"):
-        cli_train(['--preset', 'paper', '--steps', '1', '--device', 'cpu', '--out', str(tmp_path/'bad')])
+        run_train(TrainConfig(preset='paper', steps=1, device='cpu', out=str(tmp_path/'bad')))
     assert not (tmp_path/'bad').exists()
 
 
 def test_settings_preset_and_vocab_size_are_read(tmp_path, monkeypatch):
-    "With no --preset, the preset setting decides; a vocab_size setting beats the preset's; a flag beats both."
-    from spae.train import config_from_args, resolve_run, train_parser
+    "With no preset given, the preset setting decides; a vocab_size setting beats the preset's; the config beats both."
+    from spae.train import resolve_run
     monkeypatch.setenv('SPAE_PRESET', 'tiny')
-    cfg = config_from_args(train_parser().parse_args([]))
-    assert cfg.preset == 'tiny' and resolve_run(cfg)[0].vocab_size == 512
+    cfg = TrainConfig()
+    assert cfg.preset == 'tiny' and cfg.steps == 6 and resolve_run(cfg)[0].vocab_size == 512
     monkeypatch.setenv('SPAE_VOCAB_SIZE', '300')
     assert resolve_run(cfg)[0].vocab_size == 300
-    assert resolve_run(config_from_args(train_parser().parse_args(['--vocab-size', '200'])))[0].vocab_size == 200
+    assert resolve_run(TrainConfig(vocab_size=200))[0].vocab_size == 200
+
+
+def test_defaults_are_the_demo_preset():
+    "TrainConfig() is the demo preset's row of spae.core.PRESETS; explicit values win; bad values fail at once."
+    from spae.core import get_preset
+    row = get_preset('demo')['train']
+    c = TrainConfig(preset='demo')
+    assert {k: getattr(c, k) for k in row if k != 'loss'} == {k: v for k, v in row.items() if k != 'loss'}
+    assert c.loss == row['loss']
+    assert TrainConfig(preset='tiny', ema_decay=0.999).ema_decay == 0.999  # a value equal to a default still wins
+    with pytest.raises(ValueError, match='steps must be >= 0'): TrainConfig(steps=-1)
+    with pytest.raises(ValueError, match="did you mean 'steps'"): TrainConfig.from_dict({'stpes': 3})

@@ -28,9 +28,9 @@ from .model import CheckpointError, read_model_config, tokenizer_path
 __all__ = ['COMMANDS', 'EXIT_CODES', 'ERROR_KINDS', 'SCALARS', 'POSITIVE_FLAGS', 'IMAGE_SUFFIXES', 'CLIError', 'error_kind',
            'one_line', 'field_default', 'field_kind', 'parse_kv', 'add_field', 'parser_for', 'read_config_file',
            'config_from_argv', 'flag_values', 'preflight', 'check_checkpoint', 'load_checked_tokenizer', 'find_command',
-           'command_runner', 'main', 'one_per_class', 'pyramid_figure', 'DemoConfig', 'demo_words', 'run_demo',
-           'image_files', 'read_images', 'encode_images', 'pyramid_json', 'pyramid_text', 'parse_words', 'decode_words',
-           'EncodeConfig', 'DecodeConfig', 'run_encode', 'run_decode']
+           'command_runner', 'show_result', 'main', 'one_per_class', 'pyramid_figure', 'DemoConfig', 'demo_words',
+           'run_demo', 'image_files', 'read_images', 'encode_images', 'pyramid_json', 'pyramid_text', 'parse_words',
+           'decode_words', 'EncodeConfig', 'DecodeConfig', 'run_encode', 'run_decode']
 
 # %% ../nbs/14_cli.ipynb #6c4088a5
 COMMANDS = {
@@ -70,10 +70,12 @@ class CLIError(Exception):
 # %% ../nbs/14_cli.ipynb #48e714c6
 ERROR_KINDS = {'BadImageError': 'image', 'UnreadableImageError': 'image', 'CheckpointError': 'checkpoint',
                'CodebookMismatchError': 'checkpoint', 'NotInCodebookError': 'words', 'MissingAssetError': 'missing',
-               'FileNotFoundError': 'missing'}
+               'FileNotFoundError': 'missing', 'LLMError': 'missing', 'NonFiniteLossError': 'diverged',
+               'ValueError': 'usage'}  # last: a config's own check (`__post_init__`/`check()`) raises a ValueError
 
 def error_kind(e: BaseException) -> str | None:
-    "The `EXIT_CODES` key for an exception a user can fix, or None for a bug (which keeps its traceback)."
+    "The `EXIT_CODES` key for an exception a user can fix, or None for a bug (which keeps its traceback; so does SPAE_DEBUG=1)."
+    if os.environ.get('SPAE_DEBUG'): return None
     if type(e).__name__ == 'CLIError' and getattr(e, 'kind', None) in EXIT_CODES: return e.kind
     for cls in type(e).__mro__:
         if cls.__name__ in ERROR_KINDS: return ERROR_KINDS[cls.__name__]
@@ -283,8 +285,17 @@ def command_runner(command: str):
         return legacy
     def runner(argv: list[str]) -> int:
         result = run(config_from_argv(cls, argv, prog=f'spae {command}'))
+        show_result(command, result)
         return result if isinstance(result, int) and not isinstance(result, bool) else 0  # a dict = success
     return runner
+
+def show_result(command: str, result):
+    "Print the report of a command whose run function returns it without printing it (rank 0 only under torchrun)."
+    if not isinstance(result, dict) or int(os.environ.get('RANK', '0')) != 0: return
+    if command == 'fewshot':
+        from spae.fewshot import format_table
+        print(format_table(result))
+    elif command in ('train', 'video train', 'video eval', 'video score'): print(json.dumps(result, indent=1, default=str))
 
 # %% ../nbs/14_cli.ipynb #8b0b3a0b
 def _usage() -> str:

@@ -178,11 +178,25 @@ def nearest_word(targets: torch.Tensor, # [N, d] vectors to quantise
     return out
 
 # %% ../nbs/03_quantizer.ipynb #282ad6a1
+from contextlib import contextmanager
 def largest_allocation(fn, *args, **kwargs) -> int:
     "Bytes of the largest single CPU allocation made by any operator while running `fn(*args, **kwargs)`."
     from torch.profiler import profile, ProfilerActivity
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof: fn(*args, **kwargs)
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof: fn(*args, **kwargs)
     return max([e.cpu_memory_usage for e in prof.events()] + [0])
+
+@contextmanager
+def _quiet_stderr():
+    "Silence writes to file descriptor 2 (torch's profiler library logs start/stop and a GPU probe there; none is an error)."
+    import os, sys
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, 'w') as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2); os.close(saved)
 
 # %% ../nbs/03_quantizer.ipynb #16eb629d
 def search_throughput(N: int = 149 * 64, V: int = 21000, d: int = 576, repeats: int = 3, device='cpu',

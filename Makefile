@@ -42,7 +42,7 @@ llm-server:
 # the edit -> export -> test loop (a few minutes): sync and lint, the notebooks changed since the last commit,
 # and the pytest files that run in seconds
 test-fast: setup lint
-	$(BIN)/python tools/changed_notebooks.py | xargs -r $(BIN)/nbdev-test --n-workers 2 --path
+	$(BIN)/python tools/changed_notebooks.py | xargs -r -n1 $(BIN)/nbdev-test
 	$(BIN)/python -m pytest -q -rs -p no:cacheprovider $(addprefix --ignore=,$(SLOW_TESTS)) tests
 
 # nbdev export/clean leave no diff, README is what index.ipynb gives, ruff is clean

@@ -84,22 +84,24 @@ class ModelConfig:
     @property
     def pyramid(self) -> PyramidSpec: return PyramidSpec(self.grid, self.strides)
 
-    def to_dict(self) -> dict:
-        return {k: (list(list(s) if isinstance(s, tuple) else s for s in v) if isinstance(v, tuple) else v)
-                for k, v in asdict(self).items()}
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown: raise ValueError(f'unknown ModelConfig field(s) {sorted(unknown)}; known: {sorted(known)}')
-        return cls(**d)
+# %% ../nbs/04_model.ipynb #e5c0c618
+@patch
+def to_dict(self: ModelConfig) -> dict:
+    return {k: (list(list(s) if isinstance(s, tuple) else s for s in v) if isinstance(v, tuple) else v)
+            for k, v in asdict(self).items()}
+@patch(cls_method=True)
+def from_dict(cls: ModelConfig, d: dict) -> ModelConfig:
+    known = {f.name for f in fields(cls)}
+    unknown = set(d) - known
+    if unknown: raise ValueError(f'unknown ModelConfig field(s) {sorted(unknown)}; known: {sorted(known)}')
+    return cls(**d)
 
-    @classmethod
-    def preset(cls, name: str, settings: Settings | None = None, **overrides) -> ModelConfig:
-        "The network of `spae.core.PRESETS[name]` (`demo`: 32 px, 149 tokens; `paper`: 128 px, 597); image size, LLM and codebook size from the run settings for that preset."
-        s = (settings or get_settings()).for_preset(name)
-        base = dict(image_size=s.image_size, llm=s.llm, vocab_size=s.vocab_size, embedding_source=s.embedding_source)
-        return cls(**{**base, **get_preset(name)['model'], **overrides})
+@patch(cls_method=True)
+def preset(cls: ModelConfig, name: str, settings: Settings | None = None, **overrides) -> ModelConfig:
+    "The network of `spae.core.PRESETS[name]` (`demo`: 32 px, 149 tokens; `paper`: 128 px, 597); image size, LLM and codebook size from the run settings for that preset."
+    s = (settings or get_settings()).for_preset(name)
+    base = dict(image_size=s.image_size, llm=s.llm, vocab_size=s.vocab_size, embedding_source=s.embedding_source)
+    return cls(**{**base, **get_preset(name)['model'], **overrides})
 
 # %% ../nbs/04_model.ipynb #971caf58
 def _norm(ch: int) -> nn.GroupNorm:
@@ -316,20 +318,21 @@ class SPAE(nn.Module):
         if values: check_images(x, s, c)
         elif not x.is_floating_point(): raise ValueError(f'SPAE expects float images in [-1, 1], got dtype {x.dtype}')
 
-    def _check_clips(self, x, values: bool = False):
-        "`_check_images` for a video tokenizer: clips [B, T, C, H, W] of exactly `frames` frames."
-        T, c, s = self.config.frames, self.config.in_channels, self.config.image_size
-        want = f'clips [B, {T}, {c}, {s}, {s}] (batch, frames, channels, height, width) with values in [-1, 1]'
-        if torch.is_tensor(x) and x.ndim == 4 and tuple(x.shape[1:]) == (c, s, s):
-            raise ValueError(f'this is a video tokenizer of {T}-frame clips but got images {tuple(x.shape)}; give {want} '
-                             f'(one clip: frames[None]) or load an image tokenizer (SPAE.load("demo"))')
-        if not torch.is_tensor(x) or x.ndim != 5 or tuple(x.shape[1:]) != (T, c, s, s):
-            shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-            raise ValueError(f'this video tokenizer expects {want}; got {shape}. Cut or pad clips to {T} frames '
-                             f'(spae.video.read_clip(path, frames={T})) and resize frames to {s} px')
-        if values: check_images(x.flatten(0, 1), s, c)
-        elif not x.is_floating_point(): raise ValueError(f'SPAE expects float clips in [-1, 1], got dtype {x.dtype}')
-
+# %% ../nbs/04_model.ipynb #add20145
+@patch
+def _check_clips(self: SPAE, x, values: bool = False):
+    "`_check_images` for a video tokenizer: clips [B, T, C, H, W] of exactly `frames` frames."
+    T, c, s = self.config.frames, self.config.in_channels, self.config.image_size
+    want = f'clips [B, {T}, {c}, {s}, {s}] (batch, frames, channels, height, width) with values in [-1, 1]'
+    if torch.is_tensor(x) and x.ndim == 4 and tuple(x.shape[1:]) == (c, s, s):
+        raise ValueError(f'this is a video tokenizer of {T}-frame clips but got images {tuple(x.shape)}; give {want} '
+                         f'(one clip: frames[None]) or load an image tokenizer (SPAE.load("demo"))')
+    if not torch.is_tensor(x) or x.ndim != 5 or tuple(x.shape[1:]) != (T, c, s, s):
+        shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+        raise ValueError(f'this video tokenizer expects {want}; got {shape}. Cut or pad clips to {T} frames '
+                         f'(spae.video.read_clip(path, frames={T})) and resize frames to {s} px')
+    if values: check_images(x.flatten(0, 1), s, c)
+    elif not x.is_floating_point(): raise ValueError(f'SPAE expects float clips in [-1, 1], got dtype {x.dtype}')
 
 # %% ../nbs/04_model.ipynb #a6341e0f
 @patch
@@ -438,6 +441,7 @@ def save(self: SPAE, folder: Path | str) -> Path:
     with atomic_write(folder/'config.json') as tmp: tmp.write_text(json.dumps(self.config.to_dict(), indent=2))
     return folder
 
+# %% ../nbs/04_model.ipynb #566b2db4
 class CheckpointError(ValueError):
     "A tokenizer folder that exists but cannot be loaded (damaged config.json or weights); the message names the file and the fix."
 
@@ -452,6 +456,7 @@ def tokenizer_path(path_or_name: Path | str) -> Path:
         return tokenizer_dir(path_or_name)  # or a one-line MissingAssetError listing the shipped ones
     raise FileNotFoundError(f'{p} is not an SPAE checkpoint: it does not exist; pass a tokenizer folder (config.json + model.safetensors) or the name of a shipped tokenizer')
 
+# %% ../nbs/04_model.ipynb #ad2edb10
 def read_model_config(path: Path) -> ModelConfig:
     "The `ModelConfig` in a tokenizer's config.json, or a `CheckpointError` that names the file."
     try: d = json.loads(Path(path).read_text())
@@ -471,6 +476,7 @@ def read_weights(path: Path) -> dict:
         raise CheckpointError(f'{path} is not a readable safetensors file ({why}): the weights are damaged, truncated '
                               f'or not written by SPAE.save; {_RESAVE}') from None
 
+# %% ../nbs/04_model.ipynb #99fd342c
 @patch(cls_method=True)
 def load(cls: SPAE, path_or_name: Path | str, # a folder written by `save`, or a shipped tokenizer's name (`demo`, `video-demo`)
          codebook=None, device: str | torch.device = 'cpu') -> SPAE:
@@ -493,4 +499,3 @@ def load(cls: SPAE, path_or_name: Path | str, # a folder written by `save`, or a
                               f'describes ({str(e).splitlines()[1].strip()[:100] if len(str(e).splitlines()) > 1 else e}); the '
                               f'folder mixes files of different models; {_RESAVE}') from None
     return model.to(device)
-

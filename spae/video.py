@@ -441,8 +441,6 @@ def test_clips_for(model, n: int, max_items: int = 2, item_size: int = 16, seed:
     return MovingFashionMNIST('test', n=n, frames=model.config.frames, size=model.config.image_size,
                               item_size=item_size, max_items=max_items, seed=seed)
 
-import os
-
 # %% ../nbs/11b_video.ipynb #8051226c
 @torch.no_grad()
 def run_video_eval(cfg: VideoEvalConfig) -> dict:

@@ -62,12 +62,12 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=nbs --ContentsManager.pre_save_hook=nbdev.clean.clean_jupyter \
 	    $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# every notebook under nbval, skipping the cells nbdev-test skips (nbs/conftest.py); compares the outputs it names
 # forget the caches spae built (de-quantised LLMs, codebooks, scorer targets, the classifier); keeps the built
 # llama.cpp wheel (wheels/), which takes minutes to rebuild
 clean-cache:
 	d=$$($(BIN)/python -c "from spae.core import get_settings; print(get_settings().cache_path)") && \
 	find "$$d" -mindepth 1 -maxdepth 1 ! -name wheels -exec rm -rf {} + && echo "emptied $$d (kept wheels/)"
 
+# every notebook under nbval, skipping the cells nbdev-test skips (nbs/conftest.py); compares the outputs it names
 nbval: setup
 	$(BIN)/python -m pytest -q --nbval-lax nbs -p no:cacheprovider

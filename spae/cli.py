@@ -61,6 +61,7 @@ EXIT_CODES = {
     'words': 9,       # decode input that is not a pyramid of this tokenizer (unknown word, wrong count, bad JSON)
 }
 
+# %% ../nbs/14_cli.ipynb #d9ae29a3
 class CLIError(Exception):
     "A problem the user can fix; `kind` is a key of `EXIT_CODES`."
     def __init__(self, kind: str, message: str):
@@ -73,6 +74,7 @@ ERROR_KINDS = {'BadImageError': 'image', 'UnreadableImageError': 'image', 'Check
                'FileNotFoundError': 'missing', 'LLMError': 'missing', 'NonFiniteLossError': 'diverged',
                'ValueError': 'usage'}  # last: a config's own check (`__post_init__`/`check()`) raises a ValueError
 
+# %% ../nbs/14_cli.ipynb #e6cd5167
 def error_kind(e: BaseException) -> str | None:
     "The `EXIT_CODES` key for an exception a user can fix, or None for a bug (which keeps its traceback; so does SPAE_DEBUG=1)."
     if os.environ.get('SPAE_DEBUG'): return None
@@ -81,19 +83,19 @@ def error_kind(e: BaseException) -> str | None:
         if cls.__name__ in ERROR_KINDS: return ERROR_KINDS[cls.__name__]
     return None
 
+# %% ../nbs/14_cli.ipynb #7312a832
 def one_line(e: BaseException) -> str:
     "The exception's message on one line (KeyError's repr quotes removed)."
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     return ' '.join(str(msg).split())
 
-# %% ../nbs/14_cli.ipynb #72816dfe
-SCALARS = {'int': int, 'float': float, 'str': str, 'Path': str}
-
+# %% ../nbs/14_cli.ipynb #c52f3b83
 def field_default(f: dataclasses.Field):
     "The default value of dataclass field `f` (calling its factory), or `MISSING` for a required field."
     if f.default is not MISSING: return f.default
     return f.default_factory() if f.default_factory is not MISSING else MISSING
 
+# %% ../nbs/14_cli.ipynb #78d4586a
 def field_kind(f: dataclasses.Field) -> tuple[str, str, bool]:
     "(kind, element type, optional): `int | None` → ('int', 'int', True); `tuple[float, float]` → ('tuple', 'float', False)."
     t = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', str(f.type))
@@ -112,6 +114,9 @@ def parse_kv(text: str) -> tuple[str, object]:
     k, v = text.split('=', 1)
     try: return k, json.loads(v)
     except json.JSONDecodeError: return k, v
+
+# %% ../nbs/14_cli.ipynb #72816dfe
+SCALARS = {'int': int, 'float': float, 'str': str, 'Path': str}
 
 # %% ../nbs/14_cli.ipynb #7ddb6157
 def add_field(p: argparse.ArgumentParser, f: dataclasses.Field, help_: str, positional: bool = False):
@@ -187,6 +192,7 @@ def config_from_argv(cls, argv: list[str], prog: str | None = None):
 # %% ../nbs/14_cli.ipynb #506329d8
 POSITIVE_FLAGS = ('--steps', '--batch-size', '--grad-accum', '--n', '--n-eval', '--layers', '--scale')
 
+# %% ../nbs/14_cli.ipynb #edbb5c60
 def flag_values(argv: list[str], flag: str) -> list[str]:
     "Every value given to `flag` in `argv`, as `--flag V` or `--flag=V`."
     out = []
@@ -195,6 +201,7 @@ def flag_values(argv: list[str], flag: str) -> list[str]:
         elif a.startswith(flag + '='): out.append(a.split('=', 1)[1])
     return out
 
+# %% ../nbs/14_cli.ipynb #a631f631
 def _check_settings():
     try: return get_settings()
     except (ValueError, TypeError) as e:
@@ -204,12 +211,14 @@ def _check_settings():
                  else f'{find_settings_file() or "settings.ini"} ([spae] section) or the SPAE_* environment variables')
         raise CLIError('setting', f'{one_line(e)} — fix it in {where}') from None
 
+# %% ../nbs/14_cli.ipynb #d8bb9641
 def _check_keys(argv, flag, module, cls):
     keys = [kv.split('=', 1)[0] for kv in flag_values(argv, flag)]
     if not keys: return
     try: check_keys(keys, getattr(importlib.import_module(module), cls), f'{flag} ({cls} fields)')
     except UnknownKeyError as e: raise CLIError('usage', one_line(e)) from None
 
+# %% ../nbs/14_cli.ipynb #cb7e123e
 def preflight(command: str, argv: list[str]):
     "Check settings, devices, positive counts, `--model`/`--loss` keys, `--config` and `--checkpoint` before `command` runs."
     s = _check_settings()
@@ -236,6 +245,7 @@ def _read_json(path: Path, what: str) -> dict:
     if not isinstance(d, dict): raise CheckpointError(f'{path} should hold a JSON object, got {type(d).__name__}')
     return d
 
+# %% ../nbs/14_cli.ipynb #19eb91ca
 def check_checkpoint(path: Path | str) -> Path:
     "The tokenizer folder `path` (a folder or a shipped name) resolves to, after reading its config and weights' header."
     from safetensors import safe_open
@@ -254,6 +264,7 @@ def check_checkpoint(path: Path | str) -> Path:
     raise CheckpointError(f'{p} is not a tokenizer folder: it needs config.json + model.safetensors (SPAE.save) '
                           f'or a run folder of spae train (tokenizer/ or state.json)')
 
+# %% ../nbs/14_cli.ipynb #f043b7dc
 def load_checked_tokenizer(path: Path | str = 'demo', # tokenizer or run folder, or the name of a shipped tokenizer
                            device: str | torch.device | None = None, # None = the device setting
                           ):
@@ -271,6 +282,7 @@ def find_command(argv: list[str]) -> tuple[str | None, list[str]]:
         if len(argv) >= n and ' '.join(argv[:n]) in COMMANDS: return ' '.join(argv[:n]), argv[n:]
     return None, argv
 
+# %% ../nbs/14_cli.ipynb #4c0698f9
 def command_runner(command: str):
     "A function argv → exit code for `command`: `run_x(config_from_argv(XConfig, argv))`, else the module's `cli_x(argv)`."
     module, cfg_name, run_name, _ = COMMANDS[command]
@@ -289,6 +301,7 @@ def command_runner(command: str):
         return result if isinstance(result, int) and not isinstance(result, bool) else 0  # a dict = success
     return runner
 
+# %% ../nbs/14_cli.ipynb #56e7b37d
 def show_result(command: str, result):
     "Print the report of a command whose run function returns it without printing it (rank 0 only under torchrun)."
     if not isinstance(result, dict) or int(os.environ.get('RANK', '0')) != 0: return
@@ -304,6 +317,7 @@ def _usage() -> str:
     return ('usage: spae COMMAND [options]   (spae COMMAND --help for its options)\n\ncommands:\n' + '\n'.join(lines)
             + f'\n\nexit codes: 0 ok, {codes}')
 
+# %% ../nbs/14_cli.ipynb #09ee6219
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `spae` command: the exit code of the command `argv` names."
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -401,6 +415,7 @@ def run_demo(cfg: DemoConfig) -> dict:
 # %% ../nbs/14_cli.ipynb #0f23c463
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff')
 
+# %% ../nbs/14_cli.ipynb #e7a1b1d2
 def image_files(paths: list) -> list[Path]:
     "The files named by `paths`: files as given, folders expanded to their image and `.npy` files (sorted, not recursive)."
     out = []
@@ -413,6 +428,7 @@ def image_files(paths: list) -> list[Path]:
         else: raise FileNotFoundError(f'image file {p} does not exist')
     return out
 
+# %% ../nbs/14_cli.ipynb #b65546ae
 def _read_array(f: Path, size: int) -> torch.Tensor:
     try: a = torch.from_numpy(np.load(f, allow_pickle=False))
     except Exception as e: raise UnreadableImageError(f'cannot read array file {f}: {one_line(e)}; save it with numpy.save') from None
@@ -421,6 +437,7 @@ def _read_array(f: Path, size: int) -> torch.Tensor:
     try: return check_images(a, size).float()
     except BadImageError as e: raise BadImageError(f'{f}: {e}') from None
 
+# %% ../nbs/14_cli.ipynb #43ddb57d
 def read_images(paths: list, # image files, .npy arrays or folders of them
                 size: int, # the tokenizer's image size
                ) -> tuple[torch.Tensor, list[str]]: # images [N, 3, size, size] in [-1, 1], a name per image
@@ -440,6 +457,7 @@ def encode_images(model, images: torch.Tensor, batch_size: int = 64):
     parts = [model.encode(images[i:i + batch_size].to(dev)).indices for i in range(0, len(images), batch_size)]
     return model.pyramid_from_indices([torch.cat([p[l] for p in parts]) for l in range(len(parts[0]))])
 
+# %% ../nbs/14_cli.ipynb #43aba556
 def pyramid_json(model, pyramid, names: list[str], layers: int | None = None) -> dict:
     "The JSON `spae encode --json` writes: per image, per layer, indices, words and LLM token ids."
     L = layers or pyramid.num_layers
@@ -449,6 +467,7 @@ def pyramid_json(model, pyramid, names: list[str], layers: int | None = None) ->
                                                     'token_ids': pyramid.token_ids[l][i].tolist()} for l in range(L)]}
                        for i, name in enumerate(names)]}
 
+# %% ../nbs/14_cli.ipynb #7cd46d6e
 def pyramid_text(pyramid, names: list[str], layers: int | None = None) -> str:
     "`# name` then `l: words` for each layer l, for each image."
     L = layers or pyramid.num_layers
@@ -478,6 +497,7 @@ def _layers_from_json(model, d: dict) -> list[tuple[str, list]]:
         out.append((name, idx))
     return out
 
+# %% ../nbs/14_cli.ipynb #3550ab91
 def _layers_from_text(model, text: str, unknown: str) -> list[tuple[str, list]]:
     blocks, name, words = [], None, []
     for line in text.splitlines():
@@ -495,6 +515,7 @@ def _layers_from_text(model, text: str, unknown: str) -> list[tuple[str, list]]:
         out.append((name, p.indices))
     return out
 
+# %% ../nbs/14_cli.ipynb #9b5a1b82
 def parse_words(model, text: str, unknown: str = 'error') -> list[tuple[str, list]]:
     "`spae encode` output (text or JSON) or plain words → (name, per-layer indices) per image."
     if text.lstrip().startswith('{'):
@@ -503,6 +524,7 @@ def parse_words(model, text: str, unknown: str = 'error') -> list[tuple[str, lis
         return _layers_from_json(model, d)
     return _layers_from_text(model, text, unknown)
 
+# %% ../nbs/14_cli.ipynb #18a4f3a7
 def decode_words(model, parsed: list[tuple[str, list]], layers: int | None = None) -> list[np.ndarray]:
     "Decode each image's pyramid (its first `layers` layers) to uint8 pixels [H, W, 3]."
     for name, idx in parsed:
@@ -532,6 +554,7 @@ class EncodeConfig:
         check_positive(self, 'layers', 'batch_size')
         if self.out: check_writable(self.out, '-o')
 
+# %% ../nbs/14_cli.ipynb #f922d8ad
 @dataclass
 class DecodeConfig:
     "Words (text or the JSON of spae encode) -> images, from any prefix of layers."
@@ -575,6 +598,7 @@ def _out_paths(out: str, names: list[str]) -> list[Path]:
         paths.append(Path(out)/(f'{stem}.png' if stems[stem] == 1 else f'{stem}-{stems[stem]}.png'))
     return paths
 
+# %% ../nbs/14_cli.ipynb #769ea4c5
 def run_decode(cfg: DecodeConfig) -> dict:
     "`spae decode`: words (text or `spae encode --json`; `-` = stdin) → one PNG per image."
     from PIL import Image

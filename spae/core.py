@@ -45,11 +45,13 @@ PRESETS = {
                             ckpt_every=3, progress=False, ema_decay=0.9)),
 }
 
+# %% ../nbs/00_core.ipynb #e6452f6b
 def get_preset(name: str) -> dict:
     "The entry `name` of `PRESETS`, or a clear error listing the known presets."
     if name not in PRESETS: raise ValueError(f'unknown preset {name!r}; choose one of {sorted(PRESETS)}')
     return PRESETS[name]
 
+# %% ../nbs/00_core.ipynb #90ceb936
 def preset_grid(name: str) -> tuple[int, int]:
     "The latent grid of preset `name`: image size / the network's downsampling factor 2**(levels-1)."
     p = get_preset(name)
@@ -59,14 +61,17 @@ def preset_grid(name: str) -> tuple[int, int]:
 # %% ../nbs/00_core.ipynb #3b8c7fa9
 import dataclasses, difflib
 
+# %% ../nbs/00_core.ipynb #90407cc1
 class UnknownKeyError(ValueError):
     "A dict, file or flag names a key its reader does not know; the message names the known keys."
 
+# %% ../nbs/00_core.ipynb #50a44ae2
 def known_keys(known) -> list[str]:
     "Sorted key names from a dataclass (its init fields, class or instance) or from any iterable of names."
     if dataclasses.is_dataclass(known): return sorted(f.name for f in fields(known) if f.init)
     return sorted(known)
 
+# %% ../nbs/00_core.ipynb #b75dbf03
 def check_keys(d, known, what: str) -> None:
     "Raise `UnknownKeyError` if `d` (a dict or iterable of keys) has a key outside `known` (names or a dataclass)."
     names = known_keys(known)
@@ -84,6 +89,7 @@ def check_choices(cfg) -> None:
         if ok and getattr(cfg, f.name) not in ok:
             raise ValueError(f'{f.name} must be one of {", ".join(map(str, ok))}; got {getattr(cfg, f.name)!r}')
 
+# %% ../nbs/00_core.ipynb #e088eb55
 def check_positive(cfg, *names: str) -> None:
     "Raise `ValueError` if a field `names` of `cfg` is not a positive integer (None counts as unset and passes)."
     for n in names:
@@ -91,6 +97,7 @@ def check_positive(cfg, *names: str) -> None:
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
             raise ValueError(f'{n} must be a positive integer, got {v!r}')
 
+# %% ../nbs/00_core.ipynb #ec590c23
 def check_writable(path: Path | str, what: str) -> Path:
     "`path` as a Path if it can be written (the nearest existing folder above it is writable), else a one-line `ValueError`."
     p = Path(os.path.expandvars(str(path))).expanduser()
@@ -104,6 +111,7 @@ def check_writable(path: Path | str, what: str) -> Path:
 # %% ../nbs/00_core.ipynb #2bf93482
 _FROM_PRESET = ('image_size', 'vocab_size')  # settings that default to the preset's value
 
+# %% ../nbs/00_core.ipynb #62a815a7
 @dataclass(frozen=True)
 class Settings:
     "Run settings from `settings.ini`, `SPAE_*` environment variables and keyword arguments (in rising precedence)."
@@ -156,6 +164,7 @@ def find_settings_file(start: Path | str | None = None) -> Path | None:
             if cp.has_section('spae'): return f
     return None
 
+# %% ../nbs/00_core.ipynb #22a56927
 def _coerce(name, value):
     "Convert a string from a file or the environment to the field's type (empty, `0` or `preset` = the preset's value)."
     typ = {f.name: f.type for f in fields(Settings)}[name]
@@ -221,9 +230,11 @@ def cache_path(*parts: str, settings: Settings | None = None) -> Path:
 from contextlib import contextmanager
 import tempfile
 
+# %% ../nbs/00_core.ipynb #787408a2
 def _umask() -> int:
     m = os.umask(0); os.umask(m); return m
 
+# %% ../nbs/00_core.ipynb #131cc281
 @contextmanager
 def atomic_write(path: Path | str, suffix: str = ''):
     "Yield a temporary path next to `path`; on success rename it over `path` (atomic on POSIX), else delete it."
@@ -252,6 +263,7 @@ def cache_lock(path: Path | str, timeout: float = 1800):
 class MissingAssetError(RuntimeError):
     "An optional package, model file or dataset is missing; the message says how to get it."
 
+# %% ../nbs/00_core.ipynb #9eb5380e
 def require(module: str, install: str | None = None, purpose: str = ''):
     "Import and return `module`, or raise `MissingAssetError` naming the pip package to install."
     try: return importlib.import_module(module)
@@ -260,12 +272,14 @@ def require(module: str, install: str | None = None, purpose: str = ''):
         why = f' (needed for {purpose})' if purpose else ''
         raise MissingAssetError(f'Python package {module!r} is not installed{why}. Install it with: pip install {pkg}') from e
 
+# %% ../nbs/00_core.ipynb #612d2520
 def require_file(path: Path | str, what: str, how: str) -> Path:
     "Return `path` if it exists, else raise `MissingAssetError` saying what it is and how to get it."
     p = Path(path).expanduser()
     if not p.exists(): raise MissingAssetError(f'{what} not found at {p}. {how}')
     return p
 
+# %% ../nbs/00_core.ipynb #ce1db29f
 def package_dir(module: str, install: str | None = None) -> Path:
     "The folder of an installed package, found WITHOUT importing it (some asset packages import heavy extras)."
     spec = importlib.util.find_spec(module)
@@ -276,10 +290,12 @@ def package_dir(module: str, install: str | None = None) -> Path:
 # %% ../nbs/00_core.ipynb #478c758f
 TOKENIZERS_DIR = Path(importlib.util.find_spec('spae').origin).parent/'tokenizers'  # inside the package: a wheel carries them
 
+# %% ../nbs/00_core.ipynb #a69bc0c7
 def shipped_tokenizers() -> list[str]:
     "Names of the tokenizers that ship with the package (`demo` is the default one)."
     return sorted(d.name for d in TOKENIZERS_DIR.iterdir() if (d/'config.json').exists()) if TOKENIZERS_DIR.exists() else []
 
+# %% ../nbs/00_core.ipynb #001001bb
 def tokenizer_dir(name: str = 'demo') -> Path:
     "The folder of the shipped tokenizer `name`, or a one-line error listing the shipped ones."
     p = TOKENIZERS_DIR/str(name)
@@ -288,6 +304,7 @@ def tokenizer_dir(name: str = 'demo') -> Path:
                                 'pass one of those names or a folder holding config.json and model.safetensors')
     return p
 
+# %% ../nbs/00_core.ipynb #9a66f4fc
 def repo_data_dir() -> Path:
     "The `data/` folder of a source checkout (result tables, datasets samples), or a clear error outside a checkout."
     p = TOKENIZERS_DIR.parents[1]/'data'

@@ -37,6 +37,7 @@ def check_size(size, name: str = 'size') -> int:
     if size < 8: raise ValueError(f'{name} must be at least 8 pixels (the encoder downsamples by 8), got {size}')
     return int(size)
 
+# %% ../nbs/01_data.ipynb #fc8543a1
 def _size(size) -> int: return check_size(get_settings().image_size if size is None else size)
 
 # %% ../nbs/01_data.ipynb #ea28827f
@@ -72,6 +73,7 @@ def resize_matrix(n: int, size: int) -> torch.Tensor:
     out = F.interpolate(impulses, size=(size, 2), mode='bilinear', antialias=True, align_corners=False)
     return out[:, 0, :, 0].T.contiguous()  # [size, n]
 
+# %% ../nbs/01_data.ipynb #b31f148e
 def resize_grey(images: np.ndarray | torch.Tensor, size: int, chunk: int = 10_000) -> torch.Tensor:
     "uint8 grey images `[N,H,W]` (H == W) -> float `[N,3,size,size]` in [-1,1] (3 channels share memory)."
     x = torch.as_tensor(np.asarray(images))
@@ -107,6 +109,7 @@ def _find_file(root: Path, name: str) -> Path | None:
         if cand.exists(): return cand
     return None
 
+# %% ../nbs/01_data.ipynb #b4d2e4b8
 def download_fashion_mnist(root: Path | str, url: str = FASHION_MNIST_URL) -> Path:
     "Download the 4 Fashion-MNIST files from the dataset's home into `root` (files already there are kept)."
     root = Path(root).expanduser()
@@ -120,6 +123,7 @@ def download_fashion_mnist(root: Path | str, url: str = FASHION_MNIST_URL) -> Pa
                 read_idx(tmp)  # check it parses before it takes the real name
     return root
 
+# %% ../nbs/01_data.ipynb #f865e78d
 def _missing_fmnist(root: Path, name: str) -> MissingAssetError:
     return MissingAssetError(
         f'Fashion-MNIST file {name} not found in {root}. Install the Debian package with '
@@ -156,33 +160,26 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
     "Images in [-1,1] -> [0,1] (clamped), for display and metrics."
     return ((x + 1) / 2).clamp(0, 1)
 
-def show_images(images: torch.Tensor,  # [N,3,H,W] (or [N,H,W] grey) in [-1,1]
-                titles: list[str] | None = None,  # one title per image
-                nrow: int = 8,  # images per row
-                ax=None,  # draw the grid on this axis (without titles) instead of a new figure
-                figsize: tuple | None = None,
-                row_labels: list[str] | None = None,  # one label per row, written left of it
-                scale: float = 1.2):  # inches per image when figsize is None
-    "Show a grid of images (one picture, or one subplot per image when `titles` are given); returns the figure."
+# %% ../nbs/01_data.ipynb #bf9f49d9
+def _show_grid(images, ncol, nrows, ax, figsize, scale, row_labels):
+    "Draw `images` ([N,3,H,W] in [0,1]) as one picture on `ax` (a new figure if None); returns the figure."
     import matplotlib.pyplot as plt
-    images = torch.as_tensor(images).detach().float().cpu()
-    if images.ndim == 3: images = images[:, None]
-    if images.ndim != 4: raise ValueError(f'show_images expects [N,C,H,W] or [N,H,W], got shape {tuple(images.shape)}')
-    if images.shape[1] == 1: images = images.expand(-1, 3, -1, -1)
-    images = to_unit(images)
-    n = len(images); ncol = min(nrow, n); nrows = (n + ncol - 1) // ncol
-    if titles is None:  # one picture of the whole grid (fast for many images), 2-px white gaps
-        from torchvision.utils import make_grid
-        if ax is None: _, ax = plt.subplots(figsize=figsize or (scale*ncol, scale*nrows))
-        pad, h = 2, images.shape[-2]
-        ax.imshow(make_grid(images, nrow=ncol, padding=pad, pad_value=1).permute(1, 2, 0).numpy())
-        ax.set_xticks([]); ax.set_yticks([pad + r*(h + pad) + h/2 for r in range(len(row_labels or []))])
-        ax.set_yticklabels(row_labels or [], fontsize=9)
-        ax.tick_params(length=0)
-        for sp in ax.spines.values(): sp.set_visible(False)
-        ax.figure.tight_layout()
-        return ax.figure
-    if len(titles) != n: raise ValueError(f'{n} images but {len(titles)} titles')
+    from torchvision.utils import make_grid
+    if ax is None: _, ax = plt.subplots(figsize=figsize or (scale*ncol, scale*nrows))
+    pad, h = 2, images.shape[-2]
+    ax.imshow(make_grid(images, nrow=ncol, padding=pad, pad_value=1).permute(1, 2, 0).numpy())
+    ax.set_xticks([]); ax.set_yticks([pad + r*(h + pad) + h/2 for r in range(len(row_labels or []))])
+    ax.set_yticklabels(row_labels or [], fontsize=9)
+    ax.tick_params(length=0)
+    for sp in ax.spines.values(): sp.set_visible(False)
+    ax.figure.tight_layout()
+    return ax.figure
+
+# %% ../nbs/01_data.ipynb #91f2071c
+def _show_titled(images, titles, ncol, nrows, figsize, scale, row_labels):
+    "One subplot per image, titled, `images` [N,3,H,W] in [0,1]; returns the figure."
+    import matplotlib.pyplot as plt
+    n = len(images)
     fig, axes = plt.subplots(nrows, ncol, figsize=figsize or (scale*ncol, scale*nrows*(1.25 if titles else 1)),
                              squeeze=False)
     for i, a in enumerate(axes.flat):
@@ -196,10 +193,31 @@ def show_images(images: torch.Tensor,  # [N,3,H,W] (or [N,H,W] grey) in [-1,1]
     fig.tight_layout()
     return fig
 
+# %% ../nbs/01_data.ipynb #7d2c6d76
+def show_images(images: torch.Tensor,  # [N,3,H,W] (or [N,H,W] grey) in [-1,1]
+                titles: list[str] | None = None,  # one title per image
+                nrow: int = 8,  # images per row
+                ax=None,  # draw the grid on this axis (without titles) instead of a new figure
+                figsize: tuple | None = None,
+                row_labels: list[str] | None = None,  # one label per row, written left of it
+                scale: float = 1.2):  # inches per image when figsize is None
+    "Show a grid of images (one picture, or one subplot per image when `titles` are given); returns the figure."
+    images = torch.as_tensor(images).detach().float().cpu()
+    if images.ndim == 3: images = images[:, None]
+    if images.ndim != 4: raise ValueError(f'show_images expects [N,C,H,W] or [N,H,W], got shape {tuple(images.shape)}')
+    if images.shape[1] == 1: images = images.expand(-1, 3, -1, -1)
+    images = to_unit(images)
+    n = len(images); ncol = min(nrow, n); nrows = (n + ncol - 1) // ncol
+    if titles is None:  # one picture of the whole grid (fast for many images), 2-px white gaps
+        return _show_grid(images, ncol, nrows, ax, figsize, scale, row_labels)
+    if len(titles) != n: raise ValueError(f'{n} images but {len(titles)} titles')
+    return _show_titled(images, titles, ncol, nrows, figsize, scale, row_labels)
+
 # %% ../nbs/01_data.ipynb #ca8cf0a2
 class UnreadableImageError(OSError):
     "An image file that PIL cannot open or decode; the message names the file."
 
+# %% ../nbs/01_data.ipynb #13d596c8
 def load_rgb(path: str | Path):
     "Open an image file as an RGB PIL image, or raise `UnreadableImageError` naming the file."
     from PIL import Image
@@ -211,6 +229,7 @@ def load_rgb(path: str | Path):
         raise UnreadableImageError(f'cannot read image file {path}: {type(e).__name__}: {e}. '
                                    f'Delete or replace the file and try again.') from e
 
+# %% ../nbs/01_data.ipynb #cb3603c2
 def image_transform(size: int):
     "PIL RGB image -> FloatTensor[3,size,size] in [-1,1]: resize the shorter side, center-crop."
     from torchvision import transforms as T
@@ -222,6 +241,7 @@ def image_transform(size: int):
 class BadImageError(ValueError):
     "Images a tokenizer cannot take as they are (shape, dtype, NaN, value range); the message says how to fix them."
 
+# %% ../nbs/01_data.ipynb #d58b20b4
 def check_images(x,  # a tensor of images
                  size: int | None = None,  # required image side in pixels (None: any)
                  channels: int = 3,  # required channels
@@ -270,11 +290,13 @@ def image_folder(root: Path | str,  # a folder with one sub-folder of images per
 # %% ../nbs/01_data.ipynb #ff06a346
 MINI_IMAGENET_SPLITS = ('train', 'val', 'test')
 
+# %% ../nbs/01_data.ipynb #71ac8901
 def mini_imagenet_dir() -> Path:
     "The folder of the mini-ImageNet split CSVs shipped in the repository (`data/mini-imagenet`)."
     import spae
     return Path(spae.__file__).resolve().parents[1]/'data'/'mini-imagenet'
 
+# %% ../nbs/01_data.ipynb #d5806640
 def mini_imagenet_rows(split: str, csv_dir: Path | str | None = None) -> list[tuple[str, str]]:
     "The `(filename, synset)` rows of a mini-ImageNet split CSV."
     if split not in MINI_IMAGENET_SPLITS:
@@ -285,6 +307,7 @@ def mini_imagenet_rows(split: str, csv_dir: Path | str | None = None) -> list[tu
                                 f'data/mini-imagenet/ (pass csv_dir= to use another copy)')
     with open(f, newline='') as fh: return [(r['filename'], r['label']) for r in csv.DictReader(fh)]
 
+# %% ../nbs/01_data.ipynb #ad339c12
 def _synset_files(folder: Path, synset: str) -> list[Path]:
     "The ImageNet train files `<synset>_<k>.JPEG` of one synset folder, sorted by the integer k."
     pat = re.compile(rf'^{re.escape(synset)}_(\d+)\.jpe?g$', re.I)
@@ -332,6 +355,7 @@ class FileImageDataset(Dataset):
         path, label = self.samples[i]
         return self.transform(load_rgb(path)), label
 
+# %% ../nbs/01_data.ipynb #7b3855ba
 def mini_imagenet(imagenet_train_root: Path | str,  # ImageNet-1k train folder
                   split: str = 'train',  # train (64 classes) / val (16) / test (20), 600 images each
                   size: int | None = None,  # image side; None = the image_size setting
@@ -343,6 +367,7 @@ def mini_imagenet(imagenet_train_root: Path | str,  # ImageNet-1k train folder
     index = {s: i for i, s in enumerate(classes)}
     return FileImageDataset([(p, index[s]) for p, s in pairs], classes, size)
 
+# %% ../nbs/01_data.ipynb #d321f45c
 def build_mini_imagenet(imagenet_train_root: Path | str,  # ImageNet-1k train folder
                         out_dir: Path | str,  # gets <split>/<synset>/<filename>, usable with image_folder
                         splits=MINI_IMAGENET_SPLITS,
@@ -365,6 +390,7 @@ def build_mini_imagenet(imagenet_train_root: Path | str,  # ImageNet-1k train fo
 SAMPLE_PHOTOS = ('chelsea', 'coffee', 'astronaut', 'rocket', 'camera', 'clock', 'coins', 'moon',
                  'hubble_deep_field', 'immunohistochemistry')
 
+# %% ../nbs/01_data.ipynb #eff4d315
 def sample_photos(size: int | None = None,  # image side; None = the image_size setting
                   names: tuple[str, ...] = SAMPLE_PHOTOS,  # skimage.data functions to use
                  ) -> tuple[torch.Tensor, list[str]]:
@@ -389,6 +415,7 @@ def sample_photos(size: int | None = None,  # image side; None = the image_size 
 # %% ../nbs/01_data.ipynb #e1cfe07b
 DATASETS = ('fashion-mnist', 'imagefolder', 'mini-imagenet')
 
+# %% ../nbs/01_data.ipynb #e898b741
 def load_dataset(split: str = 'train', settings: Settings | None = None):
     "The dataset named by `settings.dataset` (`fashion-mnist`, `imagefolder` or `mini-imagenet`) for `split`."
     s = settings or get_settings()
@@ -425,8 +452,10 @@ def data_info(settings: Settings | None = None) -> list[str]:
     lines.append(f'configured    : dataset = {s.dataset}, image_size = {s.image_size}')
     return lines
 
+# %% ../nbs/01_data.ipynb #315a02a7
 def _raise(e): raise e
 
+# %% ../nbs/01_data.ipynb #65113071
 def check_fashion_mnist(root: Path | str) -> list[str]:
     "A line per split of the Fashion-MNIST IDX files in `root`, or `MissingAssetError` saying how to get them."
     lines = []
@@ -450,6 +479,7 @@ class DataConfig:
         check_choices(self)
         if self.download: check_writable(self.root or get_settings().data_path, '--root')
 
+# %% ../nbs/01_data.ipynb #02544c6f
 def run_data(cfg: DataConfig) -> dict:
     "`spae data`: print what `cfg.what` finds; a missing dataset is a `MissingAssetError`."
     s = get_settings()

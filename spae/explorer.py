@@ -32,6 +32,7 @@ def token_grid(spec, layer: int) -> tuple[int, ...]:
     if not 1 <= layer <= spec.num_layers: raise ValueError(f'layer must be in 1..{spec.num_layers}, got {layer}')
     return tuple(g // s for g, s in zip(spec.grid, spec.strides[layer - 1]))
 
+# %% ../nbs/12_explorer.ipynb #0bbc5fc7
 def layer_words(model, indices: list, layer: int, image: int = 0) -> np.ndarray:
     "The words of one image's layer `layer` as an array shaped like its token grid."
     words = model.codebook.words_of(torch.as_tensor(indices[layer - 1])[image])
@@ -57,6 +58,7 @@ def _draw_layer_words(ax, words: np.ndarray, picture: np.ndarray, scale: float):
     ax.set_xlim(0, cols); ax.set_ylim(rows, 0)
     ax.set_ylabel(f'{rows}×{cols} = {rows * cols} words', fontsize=8)
 
+# %% ../nbs/12_explorer.ipynb #3965951e
 def plot_word_pyramid(model, # an SPAE
                       image: torch.Tensor | None = None, # one image [3, H, W] in [-1, 1] (or give `indices`)
                       indices: list | None = None, # its pyramid: L × [1, n_l] codebook indices (default: encode `image`)
@@ -104,24 +106,29 @@ class PyramidExplorer:
         self.index: int | None = None  # the test image shown (None: an image file)
         self.swaps: list[tuple[int, int, str, str]] = []  # (layer, position, old word, new word)
 
-    @property
-    def dataset(self):
-        if self._dataset is None:
-            from spae.data import fashion_mnist
-            self._dataset = fashion_mnist('test', size=self.model.config.image_size)
-        return self._dataset
+# %% ../nbs/12_explorer.ipynb #34bf4ee9
+@patch(as_prop=True)
+def dataset(self: PyramidExplorer):
+    if self._dataset is None:
+        from spae.data import fashion_mnist
+        self._dataset = fashion_mnist('test', size=self.model.config.image_size)
+    return self._dataset
 
-    def _set_image(self, x: torch.Tensor, name: str, index: int | None = None):
-        x = check_images(x[None], self.model.config.image_size)[0]
-        self.image, self.name, self.index = x, name, index
-        self.original = [k.clone() for k in self.model.encode(x[None]).indices]  # L × [1, n_l]
-        self.reset()
-        return self
+# %% ../nbs/12_explorer.ipynb #b38d3cd3
+@patch
+def _set_image(self: PyramidExplorer, x: torch.Tensor, name: str, index: int | None = None):
+    x = check_images(x[None], self.model.config.image_size)[0]
+    self.image, self.name, self.index = x, name, index
+    self.original = [k.clone() for k in self.model.encode(x[None]).indices]  # L × [1, n_l]
+    self.reset()
+    return self
 
-    def reset(self):
-        "Undo every swap."
-        self.indices, self.swaps = [k.clone() for k in self.original], []
-        return self
+# %% ../nbs/12_explorer.ipynb #581946b3
+@patch
+def reset(self: PyramidExplorer):
+    "Undo every swap."
+    self.indices, self.swaps = [k.clone() for k in self.original], []
+    return self
 
 # %% ../nbs/12_explorer.ipynb #3f315575
 @patch
@@ -131,6 +138,7 @@ def show_index(self: PyramidExplorer, i: int):
     if not 0 <= i < len(ds.images): raise IndexError(f'image index must be in 0..{len(ds.images) - 1}, got {i}')
     return self._set_image(ds.images[i], f'{ds.classes[int(ds.labels[i])]} (test image {i})', int(i))
 
+# %% ../nbs/12_explorer.ipynb #25b04cc7
 @patch
 def show_file(self: PyramidExplorer, data: bytes | str | Path, name: str = ''):
     "Show an image file (a path, or its bytes as an upload gives them), resized and center-cropped."
@@ -149,6 +157,7 @@ def set_layers(self: PyramidExplorer, n: int):
     if not 1 <= n <= self.num_layers: raise ValueError(f'layers must be in 1..{self.num_layers}, got {n}')
     self.layers = int(n); return self
 
+# %% ../nbs/12_explorer.ipynb #f0508612
 @patch
 def select(self: PyramidExplorer, layer: int, position: int = 0):
     "Select the token at `position` (row-major on its grid) of layer `layer`."
@@ -164,11 +173,13 @@ def word(self: PyramidExplorer) -> str:
     l, p = self.selected
     return self.model.codebook.words_of(self.indices[l - 1][0, p:p + 1])[0]
 
+# %% ../nbs/12_explorer.ipynb #a77ee55d
 @patch
 def nearest(self: PyramidExplorer, k: int = 8) -> list[str]:
     "The `k` codebook words nearest to the selected token's word (cosine distance of the LLM embeddings)."
     return [w for w, _ in self.model.codebook.nearest(self.word, k)]
 
+# %% ../nbs/12_explorer.ipynb #820d6e57
 @patch
 def swap(self: PyramidExplorer, word: str):
     "Replace the selected token's word by `word` (a codebook word)."
@@ -186,16 +197,19 @@ def reconstruction(self: PyramidExplorer, original: bool = False) -> np.ndarray:
     "uint8 [H, W, 3] decoded from the first `layers` layers of the edited (or `original`) pyramid."
     return to_uint8(self.model.decode(self.original if original else self.indices, layers=self.layers))[0]
 
+# %% ../nbs/12_explorer.ipynb #ad1db811
 @patch
 def change(self: PyramidExplorer) -> float:
     "Mean absolute pixel difference that the swaps make to the current prefix's picture."
     return float(np.abs(self.reconstruction().astype(float) - self.reconstruction(original=True)).mean())
 
+# %% ../nbs/12_explorer.ipynb #0c33e1f5
 @patch
 def words(self: PyramidExplorer, layer: int) -> np.ndarray:
     "The (edited) words of `layer` on its token grid."
     return layer_words(self.model, self.indices, layer)
 
+# %% ../nbs/12_explorer.ipynb #2db185b2
 @patch
 def figure(self: PyramidExplorer):
     "The static view of the current (edited) pyramid: `plot_word_pyramid`."
@@ -208,6 +222,7 @@ def _png(pixels: np.ndarray, scale: int) -> bytes:
     img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buf = io.BytesIO(); img.save(buf, format='PNG'); return buf.getvalue()
 
+# %% ../nbs/12_explorer.ipynb #e30ae586
 def _words_html(ex: PyramidExplorer) -> str:
     rows = []
     for l in range(1, ex.layers + 1):
@@ -249,7 +264,9 @@ class _Widgets:
                            W.HBox([self.layer, self.position]), W.HBox([self.typed, self.near, self.swap, self.reset]), self.status])
         self.refresh()
 
-    def _index_value(self) -> int: return self.NO_INDEX if self.ex.index is None else self.ex.index
+# %% ../nbs/12_explorer.ipynb #be3382c9
+@patch
+def _index_value(self: _Widgets) -> int: return self.NO_INDEX if self.ex.index is None else self.ex.index
 
 # %% ../nbs/12_explorer.ipynb #af6bd3f1
 @patch
@@ -264,6 +281,7 @@ def _wire(self: _Widgets):
     self.swap.on_click(lambda _: self._do(ex.swap, self.typed.value or self.near.value or ''))
     self.reset.on_click(lambda _: self._do(ex.reset))
 
+# %% ../nbs/12_explorer.ipynb #1f28562d
 @patch
 def _uploaded(self: _Widgets, ch):
     files = ch['new']
@@ -271,6 +289,7 @@ def _uploaded(self: _Widgets, ch):
     f = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))  # ipywidgets 8 / 7
     self._do(self.ex.show_file, f['content'], f.get('name', '') or f.get('metadata', {}).get('name', 'upload'))
 
+# %% ../nbs/12_explorer.ipynb #0e424bdd
 @patch
 def _do(self: _Widgets, method, *args):
     "Call an explorer method; show its error in the status line instead of raising into the widget."
@@ -297,6 +316,7 @@ def refresh(self: _Widgets, message: str = ''):
     self.status.value = message or (f'{ex.name}: layers ≤{ex.layers} = {sum(ex.model.spec.tokens_per_layer[:ex.layers])} words'
                                      + (f'; swaps: {swaps}; mean pixel change {ex.change():.1f}' if swaps else ''))
 
+# %% ../nbs/12_explorer.ipynb #39bb0d4b
 @patch
 def widget(self: PyramidExplorer):
     "The explorer as ipywidgets (needs a Jupyter front end to be seen)."
@@ -304,6 +324,7 @@ def widget(self: PyramidExplorer):
     self.controls = _Widgets(self)
     return self.controls.box
 
+# %% ../nbs/12_explorer.ipynb #943cea73
 def explore(model=None, index: int = 0):
     "Open the explorer on test image `index` (in JupyterLab or Jupyter Notebook)."
     from IPython.display import display

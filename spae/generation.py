@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .core import cache_path, atomic_write, MissingAssetError, tokenizer_dir
 from .data import fashion_mnist, FASHION_MNIST_CLASSES, show_images, to_unit
-from .llm import allowed_mask, restrict_logits, choose_tokens, HFLM, check_codebook_matches
+from .llm import allowed_mask, restrict_logits, choose_tokens, HFLM, check_codebook_matches, _cache_of
 from .metrics import psnr
 from .model import SPAE
 from .vocab import PACKAGED_LLMS
@@ -39,6 +39,7 @@ __all__ = ['PROMPTS', 'INPAINT_BOX', 'OUTPAINT_KEEP', 'CLASSIFIER_FILE', 'CLASS_
 # %% ../nbs/11_generation.ipynb #c1bdb4c6
 PROMPTS = ('pairs', 'clean')
 
+# %% ../nbs/11_generation.ipynb #bb24650b
 @dataclass
 class GenerationConfig:
     "How the frozen LLM is prompted and how it decodes (everything seeded)."
@@ -64,12 +65,14 @@ class GenerationConfig:
         if self.top_k is not None and self.top_k < 1: raise ValueError(f'top_k must be ≥ 1 (None: all codebook words), got {self.top_k}')
         if self.prompt not in PROMPTS: raise ValueError(f'prompt must be one of {PROMPTS}, got {self.prompt!r}')
 
-    @property
-    def schedule(self) -> list[float]:
-        "The corruption fraction r of each context pair, r_max → r_min."
-        n = self.context_pairs
-        return [self.r_max + (self.r_min - self.r_max) * k / max(n - 1, 1) for k in range(n)]
+# %% ../nbs/11_generation.ipynb #61155134
+@patch(as_prop=True)
+def schedule(self: GenerationConfig) -> list[float]:
+    "The corruption fraction r of each context pair, r_max → r_min."
+    n = self.context_pairs
+    return [self.r_max + (self.r_min - self.r_max) * k / max(n - 1, 1) for k in range(n)]
 
+# %% ../nbs/11_generation.ipynb #f49d19ce
 def corrupt(indices: torch.Tensor, # [B, n] codebook indices
             r: float, # probability that a word is replaced
             vocab_size: int, # replacements are uniform over the codebook's words
@@ -90,6 +93,7 @@ def token_centres(spec, layer: int) -> torch.Tensor:
     axes = [torch.arange(n) * s + s // 2 for n, s in zip(spec.layer_grid(layer), spec.strides[layer])]
     return torch.stack(torch.meshgrid(*axes, indexing='ij'), -1).reshape(-1, spec.ndim)
 
+# %% ../nbs/11_generation.ipynb #571dcb47
 def layer_masks(spec, region: torch.Tensor) -> list[torch.Tensor]:
     "Per layer, bool [n_l]: the tokens whose block centre lies in `region` (bool, the latent grid's shape)."
     region = torch.as_tensor(region, dtype=torch.bool)
@@ -97,6 +101,7 @@ def layer_masks(spec, region: torch.Tensor) -> list[torch.Tensor]:
         raise ValueError(f'the region must have the latent grid\'s shape {spec.grid}, got {tuple(region.shape)}')
     return [region[tuple(token_centres(spec, l).T)] for l in range(spec.num_layers)]
 
+# %% ../nbs/11_generation.ipynb #f7d9108a
 def parse_box(text: str, grid: tuple) -> torch.Tensor:
     "A bool region of the latent `grid` from `'r0:r1,c0:c1'` (half-open ranges in grid cells)."
     parts = text.split(',')
@@ -125,11 +130,13 @@ class PromptBuilder:
         self.header, self.above, self.noisy, self.clean, self.line = (
             lm.tokenize(t) for t in (header, '\nImage:', '\nNoisy:', '\nClean:', '\nPicture:'))
 
-    def pair(self, above: list, noisy: list, clean: list | None = None) -> list:
-        "One context example (token ids); without `clean` the query, ending where the LLM writes."
-        if self.style == 'clean': return self.line + list(above) + (list(clean) if clean is not None else [])
-        head = (self.above + list(above) if len(above) else []) + self.noisy + list(noisy) + self.clean
-        return head + (list(clean) if clean is not None else [])
+# %% ../nbs/11_generation.ipynb #a9ba97bb
+@patch
+def pair(self: PromptBuilder, above: list, noisy: list, clean: list | None = None) -> list:
+    "One context example (token ids); without `clean` the query, ending where the LLM writes."
+    if self.style == 'clean': return self.line + list(above) + (list(clean) if clean is not None else [])
+    head = (self.above + list(above) if len(above) else []) + self.noisy + list(noisy) + self.clean
+    return head + (list(clean) if clean is not None else [])
 
 # %% ../nbs/11_generation.ipynb #e911e4d3
 @torch.no_grad()
@@ -158,7 +165,7 @@ def generate_near(lm, prompts: list, # B token-id prompts of equal length, read 
         written.append(nxt)
         if t == n - 1: break
         out = lm.model(nxt[:, None], position_ids=torch.full((B, 1), start + ids.shape[1] + t, device=dev),
-                       use_cache=True, **{lm._cache_kw: out.past_key_values})
+                       use_cache=True, **{lm._cache_kw: _cache_of(out)})
     return torch.stack(written, 1).tolist()
 
 # %% ../nbs/11_generation.ipynb #ac11618a
@@ -177,7 +184,7 @@ def generate_drafted(lm, prompts: list, # B token-id prompts of equal length, re
     ids = torch.tensor(prompts, device=dev)  # [B, T]
     first = len(prefix) + ids.shape[1]  # cache length once the prompt is read = position of the first written word
     out = lm._run(ids, len(prefix), lm._repeat_cache(prefix.cache, B))
-    cache, mask, rows = out.past_key_values, allowed.to(dev), torch.arange(B, device=dev)
+    cache, mask, rows = _cache_of(out), allowed.to(dev), torch.arange(B, device=dev)
     draft = torch.as_tensor(query, device=dev).long()  # [B, n]
     def choose(logits, t):  # greedy word for position t from logits [B, V]
         logits = restrict_logits(logits.float(), mask)
@@ -188,7 +195,7 @@ def generate_drafted(lm, prompts: list, # B token-id prompts of equal length, re
         t = len(written)
         k = min(window, n - t)
         feed = torch.cat([written[-1][:, None], draft[:, t:t + k - 1]], 1)  # [B, k] at positions t-1 .. t+k-2
-        out = lm._run(feed, first + t - 1, cache); cache, passes = out.past_key_values, passes + 1
+        out = lm._run(feed, first + t - 1, cache); cache, passes = _cache_of(out), passes + 1
         for i in range(k):  # out.logits[:, i] predicts position t+i
             written.append(choose(out.logits[:, i], t + i))
             if i == k - 1 or not bool((written[-1] == draft[:, t + i]).all()): break
@@ -212,8 +219,10 @@ class Generation:
     @property
     def prefill_tokens_per_s(self) -> float: return self.prefill_tokens / max(self.prefill_seconds, 1e-9)
 
+# %% ../nbs/11_generation.ipynb #6eb79179
 def _token_ids(codebook, indices) -> list: return codebook.token_ids_of(torch.as_tensor(indices).long()).tolist()
 
+# %% ../nbs/11_generation.ipynb #90f2f549
 def check_same_llm(model, lm) -> None:
     "Refuse a packaged LLM other than the one the tokenizer was trained for: its codebook's token ids would be other words."
     want, got = model.config.llm, getattr(lm, 'name', '')
@@ -276,11 +285,13 @@ def context_images(dataset, n: int, label: int | None = None, seed: int = 0) -> 
     if len(pool) < n: raise ValueError(f'asked for {n} context images, the dataset has {len(pool)}')
     return dataset.images[pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n]]]
 
+# %% ../nbs/11_generation.ipynb #85adddaa
 def random_words(spec, n: int, vocab_size: int, seed: int = 0) -> list:
     "Per layer LongTensor[n, n_l] of uniformly random codebook indices."
     g = torch.Generator().manual_seed(seed)
     return [torch.randint(0, vocab_size, (n, k), generator=g) for k in spec.tokens_per_layer]
 
+# %% ../nbs/11_generation.ipynb #367ad43b
 def _layers(model, layers): return layers or model.spec.num_layers
 
 # %% ../nbs/11_generation.ipynb #e12ffd4b
@@ -318,10 +329,12 @@ def fill_region(model, lm, images: torch.Tensor, # [B, 3, H, W] in [-1, 1]
     return dict(clean=model.decode(clean), start=model.decode(start), output=model.decode(gen.indices),
                 mean_fill=mean_fill, pixels=pixels, indices=dict(clean=clean, start=start, output=gen.indices), generation=gen)
 
+# %% ../nbs/11_generation.ipynb #5a00aa67
 def region_psnr(a: torch.Tensor, b: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
     "Per-image PSNR (dB) of `a` against `b` ([B, C, H, W] in [-1, 1]) on the pixels where `pixels` [H, W] is True."
     return psnr(a[:, :, pixels], b[:, :, pixels])
 
+# %% ../nbs/11_generation.ipynb #215c3950
 INPAINT_BOX, OUTPAINT_KEEP = '2:6,2:6', '0:8,0:4'
 
 # %% ../nbs/11_generation.ipynb #1b61a2af
@@ -335,6 +348,7 @@ def resolve_class(name: str | int, classes: list = FASHION_MNIST_CLASSES) -> int
     if len(hits) == 1 and text: return hits[0]
     raise ValueError(f'unknown class {name!r}; use one of {", ".join(repr(c) for c in classes)} (or its index 0–{len(classes) - 1})')
 
+# %% ../nbs/11_generation.ipynb #b7b13b76
 @torch.no_grad()
 def class_conditional(model, lm, label: int, n: int, # how many images
                       dataset, # context images of class `label` are drawn from here (the train split)
@@ -350,6 +364,7 @@ def class_conditional(model, lm, label: int, n: int, # how many images
 # %% ../nbs/11_generation.ipynb #4f5c2a0d
 _TURN_ENDS = ('<|im_end|>', '<end_of_turn>', '<eos>', '</s>')  # end-of-turn markers of the packaged LLMs' chat templates
 
+# %% ../nbs/11_generation.ipynb #f89bad94
 @torch.no_grad()
 def caption(lm, words: list, # an image's words (e.g. layers 1–2)
             max_new_tokens: int = 24) -> str:
@@ -411,6 +426,7 @@ def train_classifier(epochs: int = 2, batch_size: int = 128, lr: float = 2e-3, s
 # %% ../nbs/11_generation.ipynb #49e34f72
 CLASSIFIER_FILE = 'classifiers/fashion-mnist-32-cnn-v1.pt'
 
+# %% ../nbs/11_generation.ipynb #4efec1de
 def load_classifier(train_if_missing: bool = True, verbose: bool = True) -> tuple:
     "The cached Fashion-MNIST classifier and its test accuracy (trained and cached on first use)."
     path = cache_path(*CLASSIFIER_FILE.split('/'))
@@ -428,8 +444,10 @@ def _frac(hits: torch.Tensor) -> dict:
     lo, hi = wilson(k, n)
     return dict(fraction=round(k / max(n, 1), 4), n=n, ci95=[round(lo, 4), round(hi, 4)])
 
+# %% ../nbs/11_generation.ipynb #baef4c3f
 def _mean(v: torch.Tensor) -> float: return round(float(v.float().mean()), 3)
 
+# %% ../nbs/11_generation.ipynb #77618544
 @torch.no_grad()
 def score_class(model, lm, classifier, per_class: int, layers: int, cfg: GenerationConfig, train, test,
                 n_real: int = 500) -> dict: # real test images decoded from their own words: the ceiling
@@ -482,6 +500,7 @@ CLASS_SYNONYMS = {  # words that count as naming each Fashion-MNIST class in a c
     'Ankle boot': ('boot', 'bootie'),
 }
 
+# %% ../nbs/11_generation.ipynb #3099b188
 def names_class(text: str, label: int) -> bool:
     "Does `text` name class `label` or a synonym (whole words, any case, plural allowed; `shirt` inside `t-shirt` does not count)?"
     return any(re.search(rf'(?<![\w-]){re.escape(w)}(?:e?s)?(?![\w-])', text.lower())
@@ -505,6 +524,7 @@ def score_captions(model, lm, x, y, seed: int = 0, examples: int = 4) -> dict:
 # %% ../nbs/11_generation.ipynb #18a450db
 SCORE_TASKS = ('class', 'denoise', 'inpaint', 'outpaint', 'caption')
 
+# %% ../nbs/11_generation.ipynb #4cb770e9
 @torch.no_grad()
 def score_generation(model, lm, classifier,
                      per_class: int = 6, # class-conditional images per class
@@ -566,6 +586,7 @@ def score_table(s: dict) -> str:
 # %% ../nbs/11_generation.ipynb #f00991c6
 def _pct(v: dict) -> str: return f"{v['fraction']:.0%} [{v['ci95'][0]:.0%}, {v['ci95'][1]:.0%}]"
 
+# %% ../nbs/11_generation.ipynb #b4e4948a
 def _compare_rows(s: dict) -> dict:
     "One column of `compare_table`: row name -> cell text."
     rows = {}
@@ -607,6 +628,7 @@ def generation_speed(model, lm, context: torch.Tensor, # [≥ K, 3, H, W] contex
                 written_tokens=g.written_tokens, decode_passes=g.decode_passes, decode_tokens_per_s=round(g.decode_tokens_per_s, 1),
                 seconds=round(g.seconds, 2), seconds_per_image=round(g.seconds / batch, 2), threads=torch.get_num_threads())
 
+# %% ../nbs/11_generation.ipynb #0476b592
 def bench_generation(context_pairs: int = 10, layers: int | None = None, batch: int = 1,
                      tokenizer: str = 'demo', # a shipped tokenizer name or a tokenizer folder
                      llm: str | None = None) -> dict: # None: the LLM the tokenizer was trained for
@@ -626,7 +648,7 @@ def llm_speed(lm, n_prompt: int = 1000, # prompt tokens prefilled
     t = time.time(); p = lm.prefill(ids); prefill = time.time() - t
     out = lm._run(torch.tensor([[5]]), n_prompt, lm._repeat_cache(p.cache, 1))
     t = time.time()
-    for i in range(n_written): out = lm._run(torch.tensor([[5]]), n_prompt + 1 + i, out.past_key_values)
+    for i in range(n_written): out = lm._run(torch.tensor([[5]]), n_prompt + 1 + i, _cache_of(out))
     return dict(n_prompt=n_prompt, prefill_tokens_per_s=round(n_prompt / prefill, 1),
                 ms_per_written_token=round((time.time() - t) / n_written * 1000, 1), logits=out.logits[0, -1].float())
 
@@ -645,6 +667,7 @@ def quantize_int8(lm: HFLM) -> HFLM:
 # %% ../nbs/11_generation.ipynb #6819e05d
 TASKS = ('denoise', 'inpaint', 'outpaint', 'class', 'caption', 'score')
 
+# %% ../nbs/11_generation.ipynb #22decbb7
 @dataclass
 class GenerateConfig:
     "One `spae generate` run: the task, the tokenizer and its LLM, how the LLM is prompted and decodes, where results go."
@@ -683,11 +706,15 @@ class GenerateConfig:
             raise ValueError(f'mask is for inpaint and outpaint, not {self.task}')
         self.generation_config()  # temperature, top_k, prompt, copy_bias
 
-    def generation_config(self) -> GenerationConfig:
-        return GenerationConfig(context_pairs=self.context_pairs, rounds=self.rounds, temperature=self.temperature,
-                                top_k=self.top_k, seed=self.seed, prompt=self.prompt, copy_bias=self.copy_bias, draft=self.draft)
-    @property
-    def images(self) -> int: return self.n or (6 if self.task == 'score' else 4)
+# %% ../nbs/11_generation.ipynb #839fbf57
+@patch
+def generation_config(self: GenerateConfig) -> GenerationConfig:
+    return GenerationConfig(context_pairs=self.context_pairs, rounds=self.rounds, temperature=self.temperature,
+                            top_k=self.top_k, seed=self.seed, prompt=self.prompt, copy_bias=self.copy_bias, draft=self.draft)
+
+# %% ../nbs/11_generation.ipynb #e00a9aa3
+@patch(as_prop=True)
+def images(self: GenerateConfig) -> int: return self.n or (6 if self.task == 'score' else 4)
 
 # %% ../nbs/11_generation.ipynb #6ddf2cb8
 def _tokenizer_folder(name: str) -> Path:
@@ -698,6 +725,7 @@ def _tokenizer_folder(name: str) -> Path:
     if not p.exists() and '/' not in str(name): return tokenizer_dir(str(name))  # a one-line error listing the shipped ones
     raise MissingAssetError(f'tokenizer folder {p} not found: it needs config.json and model.safetensors (written by SPAE.save)')
 
+# %% ../nbs/11_generation.ipynb #23deca6e
 def _check_writable(folder: Path) -> None:
     "Create `folder` and write a probe file there, or fail now with the reason."
     try:
@@ -705,6 +733,7 @@ def _check_writable(folder: Path) -> None:
         probe = folder/'.spae-write-check'; probe.write_text(''); probe.unlink()
     except OSError as e: raise ValueError(f'cannot write the output folder {folder} ({e.strerror or e}); pass a writable out') from None
 
+# %% ../nbs/11_generation.ipynb #d4dc7def
 @patch
 def check(self: GenerateConfig) -> SPAE:
     "Validate what needs the file system and the tokenizer (before the LLM loads); returns the loaded tokenizer."
@@ -730,8 +759,10 @@ def _task_inputs(cfg: GenerateConfig, model, lm) -> tuple:
                 test_indices=idx.tolist())
     return gcfg, layers, train, test, test.images[idx], test.labels[idx], base
 
+# %% ../nbs/11_generation.ipynb #4d5d0e67
 def _words(codebook, indices: list, b: int) -> list: return [codebook.words_of(k[b].tolist()) for k in indices]
 
+# %% ../nbs/11_generation.ipynb #d10dd3fa
 def save_rows(rows: list, path: Path) -> Path:
     "Save equal-length rows of images [n, 3, H, W] in [-1, 1] as one PNG grid."
     from torchvision.utils import save_image
@@ -775,6 +806,7 @@ def class_figure(outputs: dict, # requested class -> [n, 3, H, W] generated imag
     return show_images(images, titles=titles, nrow=n, row_labels=[f'asked:\n{FASHION_MNIST_CLASSES[c]}' for c in outputs],
                        scale=images.shape[-1] / 100 + 0.3)
 
+# %% ../nbs/11_generation.ipynb #90523722
 def _run_class(cfg: GenerateConfig, model, lm) -> tuple:
     gcfg, layers, train, test, _, _, base = _task_inputs(cfg, model, lm)
     labels = [resolve_class(cfg.label)] if cfg.label is not None else list(range(10))
@@ -810,6 +842,7 @@ def _run_score(cfg: GenerateConfig, model, lm) -> tuple:
                          rs=(0.1, 0.3, 0.5) if cfg.r is None else (cfg.r,), layers=layers, cfg=gcfg)
     return {**base, **s, 'classifier_test_accuracy': round(acc, 4)}, None
 
+# %% ../nbs/11_generation.ipynb #6a1b5d55
 TASK_RUNNERS = {'denoise': _run_denoise, 'inpaint': _run_fill, 'outpaint': _run_fill, 'class': _run_class, 'caption': _run_caption,
                 'score': _run_score}
 
@@ -822,6 +855,7 @@ def _summary(res: dict) -> str:
     if res['task'] == 'caption': lines += [f"[{i['label']}] {' '.join(i['words'])} → {i['caption']}" for i in res['images']]
     return '\n'.join(lines + [f"wrote {res['json_file']}" + (f" and {res['png']}" if 'png' in res else '')])
 
+# %% ../nbs/11_generation.ipynb #0043d52f
 def run_generate(cfg: GenerateConfig) -> dict:
     "`spae generate TASK`: check, load the tokenizer and its LLM, run the task, write OUT/TASK.json (and OUT/TASK.png)."
     model = cfg.check()  # every option, the tokenizer/LLM pair and the output folder, before the LLM loads

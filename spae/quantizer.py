@@ -31,8 +31,10 @@ def _as_tuple(v, n: int, what: str) -> tuple[int, ...]:
                          f'or a single int for all axes')
     return t
 
+# %% ../nbs/03_quantizer.ipynb #862d25df
 def _divisors(g: int) -> list[int]: return [s for s in range(1, g + 1) if g % s == 0]
 
+# %% ../nbs/03_quantizer.ipynb #d147b8de
 @dataclass(frozen=True)
 class PyramidSpec:
     "Latent grid and per-layer strides of a semantic pyramid (layer 1 = coarsest)."
@@ -69,10 +71,11 @@ class PyramidSpec:
         "Number of tokens in the first `layers` layers."
         return sum(self.tokens_per_layer[:layers])
 
-    @classmethod
-    def preset(cls, name: str) -> PyramidSpec:
-        "The pyramid of `spae.core.PRESETS[name]`: `demo` 8×8 grid (32 px, f=4), 149 tokens; `paper` 16×16 (128 px, f=8), 597."
-        return cls(preset_grid(name), get_preset(name)['model']['strides'])
+# %% ../nbs/03_quantizer.ipynb #04a24f1f
+@patch(cls_method=True)
+def preset(cls: PyramidSpec, name: str) -> PyramidSpec:
+    "The pyramid of `spae.core.PRESETS[name]`: `demo` 8×8 grid (32 px, f=4), 149 tokens; `paper` 16×16 (128 px, f=8), 597."
+    return cls(preset_grid(name), get_preset(name)['model']['strides'])
 
 # %% ../nbs/03_quantizer.ipynb #1560d214
 def subsample(x: torch.Tensor, # latents [B, d, *grid]
@@ -91,6 +94,7 @@ def subsample(x: torch.Tensor, # latents [B, d, *grid]
     else: raise ValueError(f"subsample mode must be 'dilated' or 'pool', got {mode!r}")
     return y.flatten(2).transpose(1, 2)  # [B, n_l, d]
 
+# %% ../nbs/03_quantizer.ipynb #282f9682
 def upsample(tokens: torch.Tensor, # [B, n_l, d]
              spec: PyramidSpec, layer: int, # layer index, 0-based
             ) -> torch.Tensor: # [B, d, *grid]
@@ -125,6 +129,7 @@ def plot_pyramid_layout(spec: PyramidSpec, axes=None):
 DEFAULT_CHUNK = 2 ** 24  # elements of the largest distance block nearest_word holds (64 MB in float32)
 WORD_BLOCK = 128  # words per block of the two-stage argmin
 
+# %% ../nbs/03_quantizer.ipynb #e2fe6068
 def _argmin_two_stage(d: torch.Tensor, # [n, Vp] distances, Vp a multiple of WORD_BLOCK
                       out: torch.Tensor, # [n] long, written
                      ):
@@ -134,6 +139,40 @@ def _argmin_two_stage(d: torch.Tensor, # [n, Vp] distances, Vp a multiple of WOR
     b = blocks.amin(2).argmin(1)                              # [n] the first block holding the row's minimum
     out.copy_(b * WORD_BLOCK + blocks[torch.arange(n, device=d.device), b].argmin(1))
 
+# %% ../nbs/03_quantizer.ipynb #dfffd12a
+def _nearest_in_row_blocks(targets, embeddings, sq_norms, chunk_size, Vp, out):
+    "Write the nearest words into `out` when a row of `Vp` (padded) distances fits in `chunk_size`."
+    N, V = targets.shape[0], embeddings.shape[0]
+    rows = max(1, min(N, chunk_size // Vp))     # targets per block
+    buf = torch.empty(rows, Vp, dtype=embeddings.dtype, device=targets.device)
+    buf[:, V:] = float('inf')                   # padding never wins
+    Et = embeddings.t()                         # [d, V] view, no copy
+    for i in range(0, N, rows):
+        t = targets[i:i + rows]; n = t.shape[0]
+        torch.addmm(sq_norms, t, Et, beta=1, alpha=-2, out=buf[:n, :V])  # [n, V] = ‖e‖² − 2 t·Eᵀ (row stride Vp)
+        _argmin_two_stage(buf[:n], out[i:i + n])
+
+# %% ../nbs/03_quantizer.ipynb #7d2e6574
+def _nearest_in_word_chunks(targets, embeddings, sq_norms, chunk_size, out):
+    "Write the nearest words into `out` when one row of distances is larger than `chunk_size`: chunks of words."
+    N, V = targets.shape[0], embeddings.shape[0]
+    cols = min(V, chunk_size)                       # vocabulary too large for one row: running min over word blocks
+    rows = max(1, min(N, chunk_size // cols))
+    buf = torch.empty(rows, cols, dtype=embeddings.dtype, device=targets.device)
+    best = torch.empty(rows, dtype=embeddings.dtype, device=targets.device)
+    for i in range(0, N, rows):
+        t = targets[i:i + rows]; n = t.shape[0]
+        best[:n] = float('inf')
+        for j in range(0, V, cols):
+            E = embeddings[j:j + cols]
+            d = buf[:n, :E.shape[0]]
+            torch.addmm(sq_norms[j:j + cols], t, E.t(), beta=1, alpha=-2, out=d)
+            v, k = d.min(1)
+            better = v < best[:n]
+            best[:n] = torch.where(better, v, best[:n])
+            out[i:i + n] = torch.where(better, k + j, out[i:i + n])
+
+# %% ../nbs/03_quantizer.ipynb #91b5544e
 @torch.no_grad()
 def nearest_word(targets: torch.Tensor, # [N, d] vectors to quantise
                  embeddings: torch.Tensor, # [V, d] codebook
@@ -151,40 +190,22 @@ def nearest_word(targets: torch.Tensor, # [N, d] vectors to quantise
     if N == 0: return out
     Vp = -(-V // WORD_BLOCK) * WORD_BLOCK           # the vocabulary padded to whole blocks
     if Vp <= chunk_size:                            # the common case: one addmm + two-stage argmin per row block
-        rows = max(1, min(N, chunk_size // Vp))     # targets per block
-        buf = torch.empty(rows, Vp, dtype=embeddings.dtype, device=targets.device)
-        buf[:, V:] = float('inf')                   # padding never wins
-        Et = embeddings.t()                         # [d, V] view, no copy
-        for i in range(0, N, rows):
-            t = targets[i:i + rows]; n = t.shape[0]
-            torch.addmm(sq_norms, t, Et, beta=1, alpha=-2, out=buf[:n, :V])  # [n, V] = ‖e‖² − 2 t·Eᵀ (row stride Vp)
-            _argmin_two_stage(buf[:n], out[i:i + n])
-        return out
-    cols = min(V, chunk_size)                       # vocabulary too large for one row: running min over word blocks
-    rows = max(1, min(N, chunk_size // cols))
-    buf = torch.empty(rows, cols, dtype=embeddings.dtype, device=targets.device)
-    best = torch.empty(rows, dtype=embeddings.dtype, device=targets.device)
-    for i in range(0, N, rows):
-        t = targets[i:i + rows]; n = t.shape[0]
-        best[:n] = float('inf')
-        for j in range(0, V, cols):
-            E = embeddings[j:j + cols]
-            d = buf[:n, :E.shape[0]]
-            torch.addmm(sq_norms[j:j + cols], t, E.t(), beta=1, alpha=-2, out=d)
-            v, k = d.min(1)
-            better = v < best[:n]
-            best[:n] = torch.where(better, v, best[:n])
-            out[i:i + n] = torch.where(better, k + j, out[i:i + n])
+        _nearest_in_row_blocks(targets, embeddings, sq_norms, chunk_size, Vp, out)
+    else:                                           # vocabulary too large for one row: running min over word blocks
+        _nearest_in_word_chunks(targets, embeddings, sq_norms, chunk_size, out)
     return out
 
 # %% ../nbs/03_quantizer.ipynb #282ad6a1
 from contextlib import contextmanager
+
+# %% ../nbs/03_quantizer.ipynb #30afce80
 def largest_allocation(fn, *args, **kwargs) -> int:
     "Bytes of the largest single CPU allocation made by any operator while running `fn(*args, **kwargs)`."
     from torch.profiler import profile, ProfilerActivity
     with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof: fn(*args, **kwargs)
     return max([e.cpu_memory_usage for e in prof.events()] + [0])
 
+# %% ../nbs/03_quantizer.ipynb #b0f681f6
 @contextmanager
 def _quiet_stderr():
     "Silence writes to file descriptor 2 (torch's profiler library logs start/stop and a GPU probe there; none is an error)."
@@ -274,10 +295,12 @@ class PyramidQuantizer(nn.Module):
     def subsample(self, x, layer: int): return subsample(x, self.spec, layer, self.subsample_mode)  # [B,d,*grid] -> [B,n_l,d]
     def upsample(self, tokens, layer: int): return upsample(tokens, self.spec, layer)  # [B,n_l,d] -> [B,d,*grid]
 
-    def extra_repr(self):
-        return (f'V={self.codebook_size}, d={self.dim}, grid={self.spec.grid}, tokens={self.spec.tokens_per_layer}, '
-                f'mode={self.mode}, subsample={self.subsample_mode}, normalize={self.normalize}, beta={self.beta}'
-                + (f', layer_weights={self.layer_weights}' if self.layer_weights else '') + (f', commit={self.commit}' if self.commit != 'all' else ''))
+# %% ../nbs/03_quantizer.ipynb #8233052f
+@patch
+def extra_repr(self: PyramidQuantizer):
+    return (f'V={self.codebook_size}, d={self.dim}, grid={self.spec.grid}, tokens={self.spec.tokens_per_layer}, '
+            f'mode={self.mode}, subsample={self.subsample_mode}, normalize={self.normalize}, beta={self.beta}'
+            + (f', layer_weights={self.layer_weights}' if self.layer_weights else '') + (f', commit={self.commit}' if self.commit != 'all' else ''))
 
 # %% ../nbs/03_quantizer.ipynb #c49ecdaa
 @patch
@@ -287,6 +310,7 @@ def _weights(self: PyramidQuantizer):
     w = torch.tensor(self.layer_weights)
     return w.tolist(), w.cumsum(0).tolist()
 
+# %% ../nbs/03_quantizer.ipynb #38bd081a
 @patch
 def _check(self: PyramidQuantizer, z):
     want = (self.dim, *self.spec.grid)

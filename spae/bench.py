@@ -38,11 +38,13 @@ def cpu_model() -> str:
     except OSError: pass
     return platform.processor() or platform.machine()
 
+# %% ../nbs/13_bench.ipynb #1510a19c
 def _version(dist: str) -> str | None:
     from importlib.metadata import version, PackageNotFoundError
     try: return version(dist)
     except PackageNotFoundError: return None
 
+# %% ../nbs/13_bench.ipynb #e811463d
 def machine_info() -> dict:
     "CPU, cores, memory, load, torch build and threads, GPU (if any): what a benchmark result needs beside it."
     import psutil
@@ -66,6 +68,7 @@ def synchronize(device: str | torch.device = 'cpu'):
     if device.type == 'cuda': torch.cuda.synchronize(device)
     elif device.type == 'mps': torch.mps.synchronize()
 
+# %% ../nbs/13_bench.ipynb #f1c82265
 def time_side_by_side(fns: dict[str, Callable], # name -> callable taking no arguments
                       warmup: int = 1, # untimed calls of each first
                       repeats: int = 5, # timed rounds; each round calls every fn once
@@ -86,9 +89,16 @@ def time_side_by_side(fns: dict[str, Callable], # name -> callable taking no arg
             times[n].append(time.perf_counter() - t0)
     return {n: dict(median=statistics.median(ts), min=min(ts), times=ts) for n, ts in times.items()}
 
+# %% ../nbs/13_bench.ipynb #30f3bfa1
 def paired_ratio(stats: dict[str, dict], reference: str, name: str) -> float:
     "Median over rounds of t[reference] / t[name]: > 1 means `name` is faster than `reference`."
     return statistics.median(a / b for a, b in zip(stats[reference]['times'], stats[name]['times']))
+
+# %% ../nbs/13_bench.ipynb #bea2475a
+def reset_peak_rss() -> bool:
+    "Reset this process's peak-RSS mark to its current RSS (Linux: /proc/self/clear_refs); False if unsupported."
+    try: Path('/proc/self/clear_refs').write_text('5'); return True
+    except OSError: return False
 
 # %% ../nbs/13_bench.ipynb #5d94fa0a
 def _proc_status_bytes(key: str) -> int | None:
@@ -99,11 +109,7 @@ def _proc_status_bytes(key: str) -> int | None:
     except OSError: pass
     return None
 
-def reset_peak_rss() -> bool:
-    "Reset this process's peak-RSS mark to its current RSS (Linux: /proc/self/clear_refs); False if unsupported."
-    try: Path('/proc/self/clear_refs').write_text('5'); return True
-    except OSError: return False
-
+# %% ../nbs/13_bench.ipynb #950f527a
 def peak_rss_bytes() -> int:
     "This process's peak resident set size in bytes (since start or the last `reset_peak_rss`)."
     hwm = _proc_status_bytes('VmHWM')
@@ -111,6 +117,7 @@ def peak_rss_bytes() -> int:
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r if sys.platform == 'darwin' else r * 1024  # macOS reports bytes, Linux KiB
 
+# %% ../nbs/13_bench.ipynb #06a6091a
 def cuda_peak_bytes(fn: Callable, device: str | torch.device = 'cuda') -> int:
     "Extra CUDA memory (bytes) that `fn()` needs at its peak, beyond what was allocated before."
     synchronize(device)
@@ -126,13 +133,16 @@ def probe(fn: Callable) -> Callable:
     "Register `fn` as a probe setup under its name."
     PROBES[fn.__name__] = fn; return fn
 
+# %% ../nbs/13_bench.ipynb #b212ff79
 @probe
 def alloc(mib: int = 100):
     "Test probe: allocate and touch `mib` MiB."
     return lambda: torch.ones(mib * 2**20 // 4)
 
+# %% ../nbs/13_bench.ipynb #c520e699
 _PROBE_MARK = 'SPAE_PROBE '
 
+# %% ../nbs/13_bench.ipynb #d5fcf9d8
 def _run_probe_here(spec: dict) -> dict:
     "Subprocess side: build the probe, measure `ru_maxrss` around one call, return the numbers."
     torch.set_num_threads(spec.get('threads') or torch.get_num_threads())
@@ -146,6 +156,7 @@ def _run_probe_here(spec: dict) -> dict:
     extra = out if isinstance(out, dict) else {}
     return dict(name=name, baseline_rss=base, peak_rss=peak, extra_bytes=peak - base, seconds=seconds, **extra)
 
+# %% ../nbs/13_bench.ipynb #2daf78da
 def run_probe(name: str, # a registered probe (see PROBES)
               timeout: float = 1800, inference: bool = True, **params) -> dict:
     "Run probe `name(**params)` once in a fresh Python process; returns its baseline/peak RSS and extra bytes."
@@ -167,6 +178,7 @@ SMOLLM2_WHOLE_WORDS = 21_185  # whole lower-case words of length >= 3 (spae.voca
 SEARCH_VOCAB_SIZES = (8_192, SMOLLM2_WHOLE_WORDS, SMOLLM2_VOCAB)
 SEARCH_WORKLOADS = {'demo 64×149': 64 * 149, 'paper 8×597': 8 * 597}  # label -> N latent vectors
 
+# %% ../nbs/13_bench.ipynb #2cf9ed3b
 def search_inputs(V: int, N: int, d: int = SMOLLM2_DIM, device='cpu', seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     "Random targets [N,d] and codebook [V,d] (unit-variance entries scaled by 1/sqrt(d))."
     g = torch.Generator().manual_seed(seed)
@@ -179,6 +191,7 @@ def _nearest_word():
     from spae.quantizer import nearest_word
     return nearest_word
 
+# %% ../nbs/13_bench.ipynb #0766ea46
 def _vqp_search(E: torch.Tensor):
     "vector-quantize-pytorch's VectorQuantize with `E` as a frozen codebook; returns t -> indices."
     from vector_quantize_pytorch import VectorQuantize
@@ -188,6 +201,7 @@ def _vqp_search(E: torch.Tensor):
         with torch.no_grad(): return vq(t[None])[1][0]
     return search
 
+# %% ../nbs/13_bench.ipynb #9d5552bc
 SEARCH_METHODS: dict[str, Callable] = {  # name -> builder(E [V,d]) returning search(t [N,d]) -> [N] (or [N,V] for matmul)
     'matmul': lambda E: (lambda t: t @ E.T),
     'nearest_word': lambda E: (lambda t, _f=_nearest_word(), _s=E.pow(2).sum(1): _f(t, E, _s)),
@@ -195,6 +209,7 @@ SEARCH_METHODS: dict[str, Callable] = {  # name -> builder(E [V,d]) returning se
     'vector_quantize_pytorch': _vqp_search,
 }
 
+# %% ../nbs/13_bench.ipynb #6796cce4
 @probe
 def search_once(method: str, V: int, N: int, d: int = SMOLLM2_DIM, device: str = 'cpu'):
     "Probe: one nearest-word search of `method` on random inputs."
@@ -211,6 +226,7 @@ def search_memory_estimate(method: str, V: int, N: int) -> int:
     "Rough upper bound of the extra bytes `method` needs (multiples of the N×V score matrix)."
     return _SEARCH_BYTES_PER_SCORE.get(method, 4) * N * V + 64 * 2**20
 
+# %% ../nbs/13_bench.ipynb #da3c9ed0
 def _available_bytes(device) -> int:
     device = torch.device(device)
     if device.type == 'cuda':
@@ -281,11 +297,13 @@ def random_codebook(size: int, dim: int = SMOLLM2_DIM, seed: int = 0):
     return LexicalCodebook(token_ids=torch.arange(size), words=[f'w{i}' for i in range(size)],
                            embeddings=torch.randn(size, dim, generator=g) / dim**0.5, llm='random', source='random')
 
+# %% ../nbs/13_bench.ipynb #48648dc1
 def preset_vocab_size(preset: str, **overrides) -> int:
     "The codebook size a preset uses (spae.core.PRESETS, unless the vocab_size setting says otherwise; 0 = every whole word of SmolLM2)."
     from spae.model import ModelConfig
     return ModelConfig.preset(preset, **overrides).vocab_size or SMOLLM2_WHOLE_WORDS
 
+# %% ../nbs/13_bench.ipynb #f2147df6
 def bench_model(preset: str = 'demo', device='cpu', vocab_size: int | None = None, **overrides):
     "An SPAE of `preset` (ModelConfig overrides allowed) on a random codebook of the preset's size."
     from spae.model import SPAE, ModelConfig
@@ -294,6 +312,7 @@ def bench_model(preset: str = 'demo', device='cpu', vocab_size: int | None = Non
     config = ModelConfig.preset(preset, **{**overrides, 'vocab_size': V})
     return SPAE(config, random_codebook(V)).to(device)
 
+# %% ../nbs/13_bench.ipynb #f102e66a
 def random_images(batch: int, size: int, device='cpu', seed: int = 0) -> torch.Tensor:
     "Uniform noise images in [-1, 1] (throughput does not depend on the pixels)."
     g = torch.Generator().manual_seed(seed)
@@ -302,6 +321,7 @@ def random_images(batch: int, size: int, device='cpu', seed: int = 0) -> torch.T
 # %% ../nbs/13_bench.ipynb #929bbcdf
 TOKENIZER_BATCH = {'demo': 64, 'paper': 8}
 
+# %% ../nbs/13_bench.ipynb #4760ccd8
 def bench_tokenizer(presets=('demo', 'paper'), batch: dict | int | None = None, warmup: int = 1, repeats: int = 3,
                     device='cpu', log: Callable = print, **overrides) -> list[dict]:
     "Encode and decode images/s per preset, timed side by side in one run."
@@ -325,9 +345,6 @@ def bench_tokenizer(presets=('demo', 'paper'), batch: dict | int | None = None, 
     return rows
 
 # %% ../nbs/13_bench.ipynb #b03ba68a
-def _is_oom(e: BaseException) -> bool:
-    return isinstance(e, torch.cuda.OutOfMemoryError) or 'out of memory' in str(e).lower()
-
 def make_train_step(model, # an SPAE
                     loss_preset: str = 'demo', # spae.losses.LossConfig preset
                     amp: torch.dtype | None = None, # autocast dtype (e.g. torch.bfloat16) or None for fp32
@@ -381,6 +398,7 @@ def bench_train(preset: str = 'demo', batch: int = 32, warmup: int = 2, repeats:
     log(f"train {preset} batch {batch}: {res['steps_per_s']:.2f} steps/s, {res['images_per_s']:.1f} img/s")
     return res
 
+# %% ../nbs/13_bench.ipynb #0e0317e4
 @probe
 def train_run(preset: str = 'demo', batch: int = 32, steps: int = 3, gan: bool = True, overrides: dict | None = None):
     "Probe: build the model and loss, then run `steps` training steps (the whole run is what is measured)."
@@ -391,6 +409,7 @@ def train_run(preset: str = 'demo', batch: int = 32, steps: int = 3, gan: bool =
         return dict(peak_rss_total=peak_rss_bytes())
     return run
 
+# %% ../nbs/13_bench.ipynb #082fa171
 def train_peak_rss(preset: str = 'demo', batch: int = 32, steps: int = 3, **overrides) -> dict:
     "Peak resident memory of a short training run in a fresh process (model, loss, optimiser, `steps` steps)."
     r = run_probe('train_run', inference=False, preset=preset, batch=batch, steps=steps, overrides=overrides)
@@ -404,11 +423,16 @@ def matmul_peak_flops(device='cuda', dtype: torch.dtype = torch.bfloat16, n: int
     st = time_side_by_side({'mm': lambda: a @ b}, warmup=2, repeats=repeats, device=device)['mm']
     return 2 * n**3 / st['min']
 
+# %% ../nbs/13_bench.ipynb #83f78f36
 def count_flops(fn: Callable) -> int:
     "FLOPs of one call of `fn` (matmuls and convolutions, forward and backward) by FlopCounterMode."
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as counter: fn()
     return counter.get_total_flops()
+
+# %% ../nbs/13_bench.ipynb #e58f5e44
+def _is_oom(e: BaseException) -> bool:
+    return isinstance(e, torch.cuda.OutOfMemoryError) or 'out of memory' in str(e).lower()
 
 # %% ../nbs/13_bench.ipynb #59a4d6b6
 def _release_memory():
@@ -416,6 +440,7 @@ def _release_memory():
     gc.collect()
     if torch.cuda.is_available(): torch.cuda.empty_cache()
 
+# %% ../nbs/13_bench.ipynb #e0f361d6
 def find_max_batch(step: Callable[[int], object], # runs one step at a batch size; raises on out-of-memory
                    start: int = 1, limit: int = 4096, # largest batch worth trying
                    bisect_tries: int = 3, device='cuda', log: Callable = print) -> int:
@@ -441,6 +466,7 @@ def find_max_batch(step: Callable[[int], object], # runs one step at a batch siz
 # %% ../nbs/13_bench.ipynb #93667a09
 GPU_NOT_MEASURED = 'not yet measured: no CUDA device was available in this run'
 
+# %% ../nbs/13_bench.ipynb #b07d58b4
 def bench_gpu(preset: str = 'paper', device=None, # default: cuda if available, else cpu (tiny sizes)
               amp: str = 'auto', # bf16, fp16, fp32; auto = bf16 on CUDA, fp32 on the CPU
               max_batch: int = 1024, steps: int = 10, warmup: int = 3,
@@ -483,14 +509,16 @@ def bench_gpu(preset: str = 'paper', device=None, # default: cuda if available, 
                       f'{GPU_NOT_MEASURED}; this is a tiny CPU run that checks the script')
     return res
 
+# %% ../nbs/13_bench.ipynb #32ecec94
+SECTIONS = ('search', 'tokenizer', 'train', 'gpu', 'fewshot', 'generation')
+
 # %% ../nbs/13_bench.ipynb #608ee9f5
 def _quick_sizes() -> dict:
     return dict(search=dict(vocab_sizes=(2048,), workloads={'tiny 256': 256}, repeats=2),
                 tokenizer=dict(presets=('demo',), batch=2, repeats=1),
                 train=dict(batch=2, warmup=1, repeats=1), rss=dict(batch=2, steps=1))
 
-SECTIONS = ('search', 'tokenizer', 'train', 'gpu', 'fewshot', 'generation')
-
+# %% ../nbs/13_bench.ipynb #daf9caea
 def bench_sections(quick: bool = False, # tiny sizes: a check that everything runs, in seconds
                    sections=('search', 'tokenizer', 'train'), # any of SECTIONS
                    device='cpu', # device of the search section
@@ -538,8 +566,10 @@ def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
     lines = ['  '.join(c.rjust(w[i]) for i, c in enumerate(row)) for row in body]
     return '\n'.join([lines[0], '  '.join('-' * x for x in w), *lines[1:]])
 
+# %% ../nbs/13_bench.ipynb #dfcd6464
 def _mib(b): return None if b is None else b / 2**20
 
+# %% ../nbs/13_bench.ipynb #98bd488b
 def format_summary(res: dict) -> str:
     "The printed summary of a `bench_sections` / `run_bench` result."
     m = res['machine']
@@ -614,6 +644,7 @@ def command_line(cfg) -> str:
         out.append(flag if v is True else '--no-' + flag[2:] if v is False else f'{flag} {v}')
     return ' '.join(['spae bench', *out])
 
+# %% ../nbs/13_bench.ipynb #1eb102b4
 def run_bench(cfg: BenchConfig) -> dict:
     "`spae bench`: run the benchmarks, print a summary table, write JSON to `cfg.json` when given; returns the results."
     threads = torch.get_num_threads()
@@ -641,6 +672,7 @@ if __name__ == '__main__' and Path(sys.argv[0]).name == 'bench.py':  # not in a 
 METHOD_COLORS = {'matmul': '#999999', 'nearest_word': '#1f77b4', 'nearest_word_blocked': '#17becf',
                  'cdist_argmin': '#ff7f0e', 'vector_quantize_pytorch': '#2ca02c'}
 
+# %% ../nbs/13_bench.ipynb #bbd7f367
 def plot_search(res: dict, # a bench_sections result (e.g. json.load of data/bench.json)
                 key: str = 'frac_matmul', # frac_matmul or peak_bytes
                 ax=None):

@@ -31,6 +31,7 @@ __all__ = ['NONSENSE_LABELS', 'FASHION_ORACLE_BAGS', 'FASHION_CLASS_WORDS', 'CON
 # %% ../nbs/10_fewshot.ipynb #3c6ac5c3
 NONSENSE_LABELS = ('dax', 'blicket', 'wug', 'zorp', 'toma', 'fep', 'tufa', 'gazzer', 'lorp', 'mib')
 
+# %% ../nbs/10_fewshot.ipynb #828057fd
 FASHION_ORACLE_BAGS = {  # hand-written words about each Fashion-MNIST class (for the oracle row only)
     'T-shirt/top': ['shirt', 'tee', 'cotton', 'sleeve', 'casual', 'top', 'summer', 'neck'],
     'Trouser': ['trousers', 'pants', 'jeans', 'legs', 'denim', 'waist', 'pair', 'long'],
@@ -43,6 +44,8 @@ FASHION_ORACLE_BAGS = {  # hand-written words about each Fashion-MNIST class (fo
     'Bag': ['bag', 'handbag', 'purse', 'leather', 'handle', 'carry', 'tote', 'pocket'],
     'Ankle boot': ['boot', 'ankle', 'heel', 'leather', 'winter', 'zip', 'boots', 'autumn'],
 }
+
+# %% ../nbs/10_fewshot.ipynb #7d1155e9
 FASHION_CLASS_WORDS = {  # the one word that names each class (the class-word row); each is in its class's bag
     'T-shirt/top': 'tee', 'Trouser': 'trousers', 'Pullover': 'sweater', 'Dress': 'dress', 'Coat': 'coat',
     'Sandal': 'sandal', 'Shirt': 'shirt', 'Sneaker': 'sneaker', 'Bag': 'bag', 'Ankle boot': 'boot'}
@@ -56,6 +59,7 @@ class Episode:
     support: list  # (image index, position in `classes`) pairs, in prompt order (repeats included)
     queries: list  # (image index, position in `classes`) pairs
 
+# %% ../nbs/10_fewshot.ipynb #213de88e
 def sample_episodes(pool_labels, # [N] class id of every pool image
                     n: int, # number of episodes
                     ways: int = 5, shots: int = 1, queries: int = 8, repeats: int = 1,
@@ -103,6 +107,7 @@ def encode_layers(model, images: torch.Tensor, batch_size: int = 256) -> list:
         for s in range(0, len(images), batch_size): out.append(model.encode(images[s:s + batch_size].to(dev)).indices)
     return [torch.cat([o[l] for o in out]) for l in range(len(out[0]))]
 
+# %% ../nbs/10_fewshot.ipynb #3ce5be07
 class PyramidWords:
     "Words of layers ≤ `layers` of an SPAE tokenizer, for the images of a pool (encoded once)."
     def __init__(self, model, images: torch.Tensor, layers: int = 2, batch_size: int = 256, name: str = '',
@@ -129,6 +134,7 @@ def pyramid_positions(grid: int, strides: list) -> list:
         out += [(i * s + s // 2) * grid + (j * s + s // 2) for i in range(grid // s) for j in range(grid // s)]
     return out
 
+# %% ../nbs/10_fewshot.ipynb #c98dd6e1
 class FlatWords(PyramidWords):
     "An LQAE-style one-layer tokenizer's words, read at the pyramid's positions (the first `n` of them) or all."
     def __init__(self, model, images: torch.Tensor, n: int | None = None, strides=(8, 4, 2, 1), **kwargs):
@@ -150,6 +156,7 @@ class RandomWords:
         g = np.random.default_rng([self.seed, i])
         return [self.codebook.words[k] for k in g.integers(0, self.codebook.size, self.n)]
 
+# %% ../nbs/10_fewshot.ipynb #8b9987a1
 class OracleWords:
     "`n` words drawn from a hand-written bag about each image's true class (fixed per image)."
     def __init__(self, bags: dict, labels, class_names: list, n: int, seed: int = 0, name: str = ''):
@@ -175,6 +182,7 @@ def episode_prompt(lm, episode: Episode, words, induction: bool = True) -> tuple
 # %% ../nbs/10_fewshot.ipynb #aa0d8694
 CONTENT_FREE = ('N/A', '[MASK]', '')
 
+# %% ../nbs/10_fewshot.ipynb #5ddc57ec
 def calibrated(scores: torch.Tensor, # [Q, N] label log-likelihoods of the queries
                content_free: torch.Tensor, # [C, N] of the content-free queries
               ) -> torch.Tensor: # [Q, N] calibrated log-scores
@@ -221,6 +229,7 @@ def score_episodes(lm, episodes: list, words, induction: bool = True, reuse: boo
 LEGACY_TOKENIZER_NAMES = {'demo-tokenizer': 'demo', 'fewshot-tokenizers/demo-v1': 'demo-v1',
                           'fewshot-tokenizers/lqae': 'lqae', 'fewshot-tokenizers/no-semantic': 'no-semantic'}
 
+# %% ../nbs/10_fewshot.ipynb #321b9cdc
 def tokenizer_folder(name: str) -> Path:
     "The folder of tokenizer `name` (a shipped name, an old data/ name, or a folder), checked readable."
     name = LEGACY_TOKENIZER_NAMES.get(str(name), str(name))
@@ -235,6 +244,7 @@ def tokenizer_folder(name: str) -> Path:
                          f'tokenizer (spae train writes it) or pass another --tokenizer') from None
     return folder
 
+# %% ../nbs/10_fewshot.ipynb #aa92605d
 def load_tokenizer_folder(name: str, device='cpu'):
     "The SPAE tokenizer `name` (see `tokenizer_folder`), in eval mode."
     from spae.model import SPAE
@@ -250,8 +260,12 @@ ROWS = {  # row name -> (kind, tokenizer (OWN, a shipped name) or None, words)
     'random-5': ('random', OWN, 5), 'oracle-1': ('oracle', None, 1), 'oracle-5': ('oracle', None, 5),
     'class-word': ('class-word', None, 1), 'cross-l1': ('cross', None, 1), 'cross-l2': ('cross', None, 2),
 }
+
+# %% ../nbs/10_fewshot.ipynb #bf7a9e59
 DEFAULT_ROWS = ('spae-l1', 'spae-l2', 'spae-l3', 'spae-v1-l1', 'spae-v1-l2', 'no-semantic-l2', 'lqae-5', 'lqae-64',
                 'random-5', 'oracle-1', 'oracle-5')  # the rows of the single-LLM comparison table
+
+# %% ../nbs/10_fewshot.ipynb #550f859d
 ROW_NOTES = {
     'spae-l1': 'SPAE, the LLM\'s own tokenizer, layer 1 (1 word)', 'spae-l2': 'SPAE, own tokenizer, layers ≤ 2 (5 words)',
     'spae-l3': 'SPAE, own tokenizer, layers ≤ 3 (21 words)',
@@ -264,8 +278,11 @@ ROW_NOTES = {
     'class-word': 'the one word naming the true class (e.g. "sneaker")',
     'cross-l1': 'SPAE, the OTHER LLM\'s tokenizer, layer 1 (1 word)', 'cross-l2': 'SPAE, the other LLM\'s tokenizer, layers ≤ 2 (5 words)',
 }
+
+# %% ../nbs/10_fewshot.ipynb #a03930c3
 SHIPPED_TOKENIZER_OF = {'smollm2': 'demo', 'gemma3': 'gemma3-demo'}  # each packaged LLM's own shipped tokenizer
 
+# %% ../nbs/10_fewshot.ipynb #35432a1d
 def own_tokenizer(llm: str, tokenizer: str = '') -> str:
     "The tokenizer whose words LLM `llm` reads as its own: `tokenizer` if given, else the one shipped for it."
     if tokenizer: return tokenizer
@@ -287,6 +304,7 @@ def _words_of(kind, name, n, models, images, loaded_for=None, only=None):
     words.tokenizer = name  # reported with the row
     return words
 
+# %% ../nbs/10_fewshot.ipynb #9cb2125c
 def fewshot_sources(rows: list, images: torch.Tensor, labels, class_names: list, lm=None, bags: dict | None = None,
                     seed: int = 0, tokenizer: str = 'demo', # the reading LLM's own tokenizer (the spae-*/random rows)
                     others: list = (), # tokenizers of other LLMs, read in the cross-* rows
@@ -326,10 +344,12 @@ def cell_episodes(pool_labels, cells, episodes: int, queries: int = 8, repeats: 
     return {(w, k): sample_episodes(pool_labels, episodes, w, k, queries, repeats, label_mode, class_names, seed=seed + 1000 * w + k)
             for w, k in cells}
 
+# %% ../nbs/10_fewshot.ipynb #e0c37abe
 def episode_images(eps: dict) -> list:
     "The pool indices the episodes of `cell_episodes` read, sorted (only these need encoding)."
     return sorted({i for es in eps.values() for e in es for i, _ in e.support + e.queries})
 
+# %% ../nbs/10_fewshot.ipynb #ec513e56
 def fewshot_table(lm, sources: dict, pool_labels, cells=((2, 1), (2, 3), (5, 1), (5, 3)), episodes: int = 50,
                   queries: int = 8, repeats: int = 1, induction: bool = True, label_mode: str = 'nonsense',
                   class_names: list | None = None, seed: int = 0, progress: bool = True) -> dict:
@@ -356,6 +376,7 @@ def settings_diff(table: dict, other: dict) -> str:
     diff = [k for k in _SAME if table.get(k) != other.get(k)]
     return (f'different {diff} (' + '; '.join(f'{k}: {table.get(k)!r} vs {other.get(k)!r}' for k in diff) + ')') if diff else ''
 
+# %% ../nbs/10_fewshot.ipynb #9b78508f
 def join_reports(reports: dict, llms: list | None = None) -> dict:
     "One table from {llm: fewshot_table report} run with the same settings: rows 'LLM · row', each naming its reader."
     first, llms = next(iter(reports.values())), llms or list(reports)  # `llms`: all the run's LLMs (some may read no row)
@@ -366,6 +387,7 @@ def join_reports(reports: dict, llms: list | None = None) -> dict:
         out['rows'].update({f'{llm} · {name}': {'reader': llm, 'row': name, **row} for name, row in r['rows'].items()})
     return out
 
+# %% ../nbs/10_fewshot.ipynb #4ff88687
 def merge_fewshot(table: dict, update: dict) -> dict:
     "`table` with the rows of `update` added or replaced; refuses unless both ran the same episodes (same settings)."
     if diff := settings_diff(table, update): raise ValueError(f'cannot merge few-shot tables run with {diff}')
@@ -443,6 +465,7 @@ def bench_fewshot(episodes: int = 4, ways: int = 5, shots: int = 3, queries: int
 # %% ../nbs/10_fewshot.ipynb #0d6fc1c7
 DATASETS = ('fashion-mnist', 'mini-imagenet')
 
+# %% ../nbs/10_fewshot.ipynb #4b031725
 def fewshot_pool(dataset: str, per_class: int, size: int, imagenet_root: str | None = None) -> tuple:
     "(images [N,3,s,s], labels [N], class names, oracle bags or None) of the evaluation pool."
     if dataset == 'fashion-mnist':
@@ -513,6 +536,7 @@ def _check_llms(self: FewshotConfig):
     if any(ROWS[r.split(':')[-1]][0] == 'cross' for r in self.rows) and len(self.llms) < 2:
         raise ValueError('the cross-* rows read another LLM\'s tokenizer: pass two LLMs, e.g. --llms smollm2 gemma3')
 
+# %% ../nbs/10_fewshot.ipynb #db7a27c8
 @patch
 def readers(self: FewshotConfig) -> list:
     "[(LLM name, its own tokenizer)] in the order they run."
@@ -521,11 +545,13 @@ def readers(self: FewshotConfig) -> list:
     toks = self.tokenizers or [self.tokenizer] * len(llms)
     return [(l, own_tokenizer(l, t)) for l, t in zip(llms, toks)]
 
+# %% ../nbs/10_fewshot.ipynb #86a66ebc
 @patch
 def rows_for(self: FewshotConfig, llm: str) -> list:
     "The rows LLM `llm` reads: every plain row, and the `llm:row` ones."
     return [r.split(':')[-1] for r in self.rows if ':' not in r or r.split(':')[0] == llm]
 
+# %% ../nbs/10_fewshot.ipynb #e8fc5a4b
 @patch
 def tokenizers_needed(self: FewshotConfig) -> list:
     "The tokenizers whose words (or codebook) some row reads, in order; a run without them needs none."
@@ -543,6 +569,7 @@ def planned_settings(cfg: FewshotConfig) -> dict:
                 induction=cfg.induction, labels=cfg.labels, seed=cfg.seed,
                 cells=[f'{w}-way {k}-shot' for w in cfg.ways for k in cfg.shots], dataset=cfg.dataset, pool_per_class=cfg.pool)
 
+# %% ../nbs/10_fewshot.ipynb #111d9eec
 def check_writable(path: str | Path, what: str = '--json'):
     "Raise a one-line ValueError unless a file can be created at `path` (its folder may not exist yet)."
     p = Path(path).expanduser()
@@ -554,6 +581,7 @@ def check_writable(path: str | Path, what: str = '--json'):
         with tempfile.NamedTemporaryFile(dir=q): pass
     except OSError as e: raise ValueError(f'{what} {p} cannot be written ({e}); pass a path in a folder you can write') from None
 
+# %% ../nbs/10_fewshot.ipynb #065c8df1
 @patch
 def check(self: FewshotConfig):
     "Check the LLMs, tokenizers and --json path before any long work; one clear line per mistake."

@@ -23,15 +23,18 @@ __all__ = ['LLMError', 'bos_ids', 'HFLM', 'Prefix', 'restrict_logits', 'choose_t
 class LLMError(RuntimeError):
     "The LLM backend cannot do what was asked (unreachable endpoint, unsupported operation, bad request)."
 
+# %% ../nbs/09_llm.ipynb #a46789cd
 def _as_ids(x) -> list[int]:
     if torch.is_tensor(x): x = x.tolist()
     ids = [int(i) for i in x]
     return ids
 
+# %% ../nbs/09_llm.ipynb #2716601c
 def _cache_of(out):
     "The KV cache a forward pass returned (transformers 5 calls it `cache`, older versions `past_key_values`)."
     return out['cache'] if 'cache' in out else out.past_key_values
 
+# %% ../nbs/09_llm.ipynb #f31efd6d
 def bos_ids(tokenizer) -> list[int]:
     "[BOS id] if the tokenizer starts every text with a BOS token by default (Gemma, Llama), else [] (SmolLM2, GPT-2)."
     bos = tokenizer.bos_token_id
@@ -48,15 +51,6 @@ class HFLM:
         # transformers 5 renamed `past_key_values` to `cache`; accept both so older versions still work
         self._cache_kw = 'cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'
 
-    @classmethod
-    def load(cls, name: str | None = None, # `smollm2` (packaged), a Hugging Face id or a local folder (default: the `llm` setting)
-             device: str | torch.device | None = None, # default: the `device` setting (auto: cuda > mps > cpu)
-             dtype: torch.dtype = torch.float32, **kwargs) -> HFLM:
-        from spae.vocab import load_llm
-        name = str(name or get_settings().llm)
-        model, tok = load_llm(name, device=device or get_device(), dtype=dtype)
-        return cls(model, tok, name=name, **kwargs)
-
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
     @property
@@ -67,6 +61,16 @@ class HFLM:
         "Token ids of `text`, without special tokens."
         return self.tokenizer(text, add_special_tokens=False)['input_ids']
     def detokenize(self, ids) -> str: return self.tokenizer.decode(_as_ids(ids))
+
+# %% ../nbs/09_llm.ipynb #6d494c9b
+@patch(cls_method=True)
+def load(cls: HFLM, name: str | None = None, # `smollm2` (packaged), a Hugging Face id or a local folder (default: the `llm` setting)
+         device: str | torch.device | None = None, # default: the `device` setting (auto: cuda > mps > cpu)
+         dtype: torch.dtype = torch.float32, **kwargs) -> HFLM:
+    from spae.vocab import load_llm
+    name = str(name or get_settings().llm)
+    model, tok = load_llm(name, device=device or get_device(), dtype=dtype)
+    return cls(model, tok, name=name, **kwargs)
 
 # %% ../nbs/09_llm.ipynb #84831740
 @dataclass
@@ -79,8 +83,6 @@ class Prefix:
     def __len__(self): return len(self.ids)
 
 # %% ../nbs/09_llm.ipynb #0c0bacb5
-from fastcore.basics import patch
-
 @patch
 @torch.no_grad()
 def prefill(self: HFLM, ids) -> Prefix:
@@ -90,12 +92,14 @@ def prefill(self: HFLM, ids) -> Prefix:
     out = self._run(torch.tensor([ids]), 0, last_only=True)
     return Prefix(ids, _cache_of(out), out.logits[0, -1].float())
 
+# %% ../nbs/09_llm.ipynb #692dbd81
 @patch
 def _start(self: HFLM, prefix) -> Prefix:
     "A prefix argument as a `Prefix` that starts the prompt: None or ids get the BOS in front; a `Prefix` already has it."
     if isinstance(prefix, Prefix): return prefix
     return Prefix(self.bos + _as_ids(prefix if prefix is not None else []))
 
+# %% ../nbs/09_llm.ipynb #9219cab9
 @patch
 def _repeat_cache(self: HFLM, cache, times: int):
     "A copy of `cache` with every batch row repeated `times` times (the stored cache stays untouched)."
@@ -103,6 +107,7 @@ def _repeat_cache(self: HFLM, cache, times: int):
     if times > 1: cache.batch_repeat_interleave(times)
     return cache
 
+# %% ../nbs/09_llm.ipynb #6bbf4899
 @patch
 @torch.no_grad()
 def _run(self: HFLM, ids: torch.Tensor, start: int, cache=None, last_only: bool = False):
@@ -159,6 +164,7 @@ def score(self: HFLM,
                     out[i, j] += sum(row[t, tok] for t, tok in enumerate(conts[j][1:]))
     return out
 
+# %% ../nbs/09_llm.ipynb #2a5f1d97
 def _own_qualname(cls, name: str):
     "Give a patched method (and what torch.no_grad wraps) its class's qualname, which docs anchors are made from."
     fn = getattr(cls, name)
@@ -174,6 +180,7 @@ def restrict_logits(logits: torch.Tensor, # [B, V]
     if allowed is None: return logits
     return logits.masked_fill(~allowed.to(logits.device), float('-inf'))
 
+# %% ../nbs/09_llm.ipynb #ea4add91
 def choose_tokens(logits: torch.Tensor, # [B, V] (already restricted)
                   temperature: float = 0.0, top_k: int | None = None, generator: torch.Generator | None = None,
                  ) -> torch.Tensor: # [B]
@@ -184,6 +191,7 @@ def choose_tokens(logits: torch.Tensor, # [B, V] (already restricted)
     probs = logits.float().softmax(-1).cpu()
     return torch.multinomial(probs, 1, generator=generator)[:, 0].to(logits.device)
 
+# %% ../nbs/09_llm.ipynb #666856df
 def allowed_mask(allowed, vocab_size: int) -> torch.Tensor | None:
     "A bool mask [V] from a collection of allowed token ids (None = everything allowed)."
     if allowed is None: return None
@@ -216,6 +224,9 @@ def generate(self: HFLM,
         return [self._generate_batch([p], max_new_tokens, mask, temperature, top_k, gen, prefix)[0] for p in prompts]
     return self._generate_batch(prompts, max_new_tokens, mask, temperature, top_k, gen, prefix)
 
+_own_qualname(HFLM, 'generate')
+
+# %% ../nbs/09_llm.ipynb #cc8c5c50
 @patch
 def _generate_batch(self: HFLM, prompts, n, mask, temperature, top_k, gen, prefix):
     B, dev = len(prompts), self.device
@@ -234,8 +245,6 @@ def _generate_batch(self: HFLM, prompts, n, mask, temperature, top_k, gen, prefi
         if t == n - 1: break
         out = self._run(nxt[:, None], start + ids.shape[1] + t, _cache_of(out))  # one new token, KV cache
     return torch.stack(written, 1).tolist()
-
-_own_qualname(HFLM, 'generate')
 
 # %% ../nbs/09_llm.ipynb #6b8ad6b2
 class OpenAICompletionsLM:
@@ -260,33 +269,40 @@ class OpenAICompletionsLM:
     def detokenize(self, ids) -> str: return self.tokenizer.decode(_as_ids(ids))
     def prefill(self, ids) -> Prefix: return Prefix(_as_ids(ids))  # the server caches prefixes itself
 
-    def _request(self, path: str, body: dict | None = None) -> dict:
-        url = self.base_url + path
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method='GET' if body is None else 'POST',
-                                     headers={'Content-Type': 'application/json',
-                                              **({'Authorization': f'Bearer {self.api_key}'} if self.api_key else {})})
-        self.requests += 1
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r: return json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            raise LLMError(f'{url} answered HTTP {e.code}: {e.read()[:300].decode(errors="replace")}') from e
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
-            raise LLMError(f'cannot reach the LLM endpoint {url} ({getattr(e, "reason", e)}). Start the server '
-                           f'(`python tools/llm_server.py --llm smollm2|gemma3` for a packaged LLM, `vllm serve MODEL`, …) or fix --endpoint.') from e
+# %% ../nbs/09_llm.ipynb #372d2312
+@patch
+def _request(self: OpenAICompletionsLM, path: str, body: dict | None = None) -> dict:
+    url = self.base_url + path
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method='GET' if body is None else 'POST',
+                                 headers={'Content-Type': 'application/json',
+                                          **({'Authorization': f'Bearer {self.api_key}'} if self.api_key else {})})
+    self.requests += 1
+    try:
+        with urllib.request.urlopen(req, timeout=self.timeout) as r: return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raise LLMError(f'{url} answered HTTP {e.code}: {e.read()[:300].decode(errors="replace")}') from e
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
+        raise LLMError(f'cannot reach the LLM endpoint {url} ({getattr(e, "reason", e)}). Start the server '
+                       f'(`python tools/llm_server.py --llm smollm2|gemma3` for a packaged LLM, `vllm serve MODEL`, …) or fix --endpoint.') from e
 
-    def _first_model(self) -> str:
-        data = self._request('/models').get('data') or []
-        if not data: raise LLMError(f'{self.base_url}/models lists no model; pass model=...')
-        return data[0]['id']
+# %% ../nbs/09_llm.ipynb #273a2ebd
+@patch
+def _first_model(self: OpenAICompletionsLM) -> str:
+    data = self._request('/models').get('data') or []
+    if not data: raise LLMError(f'{self.base_url}/models lists no model; pass model=...')
+    return data[0]['id']
 
-    def _complete(self, ids: list, **body) -> dict:
-        if not ids: raise ValueError('the HTTP backend needs a non-empty prompt')
-        return self._request('/completions', dict(model=self.model, prompt=self.detokenize(ids), **body))['choices'][0]
+# %% ../nbs/09_llm.ipynb #518e915d
+@patch
+def _complete(self: OpenAICompletionsLM, ids: list, **body) -> dict:
+    if not ids: raise ValueError('the HTTP backend needs a non-empty prompt')
+    return self._request('/completions', dict(model=self.model, prompt=self.detokenize(ids), **body))['choices'][0]
 
 # %% ../nbs/09_llm.ipynb #70f73613
 _PLAIN_SAMPLING = dict(top_p=1.0, min_p=0.0, repeat_penalty=1.0, frequency_penalty=0.0, presence_penalty=0.0)
 
+# %% ../nbs/09_llm.ipynb #6da317d3
 @patch
 def next_logprob(self: OpenAICompletionsLM, ids: list, token: int) -> float:
     "log p(token | ids) from the server, by forcing `token` with logit_bias (log-probs come from the raw logits)."
@@ -300,6 +316,7 @@ def next_logprob(self: OpenAICompletionsLM, ids: list, token: int) -> float:
                        f'scoring needs logit_bias support')
     return float(vals[0])
 
+# %% ../nbs/09_llm.ipynb #da857874
 @patch
 def score(self: OpenAICompletionsLM, contexts: list, continuations: list, prefix: Prefix | list | None = None) -> torch.Tensor:
     "Log-likelihood [n, k] of each continuation after prefix + context (one request per continuation token)."
@@ -312,6 +329,7 @@ def score(self: OpenAICompletionsLM, contexts: list, continuations: list, prefix
             out[i, j] = sum(self.next_logprob(ids + k[:t], tok) for t, tok in enumerate(k))
     return out
 
+# %% ../nbs/09_llm.ipynb #4fa64087
 @patch
 def generate(self: OpenAICompletionsLM, prompts: list, max_new_tokens: int, allowed=None, temperature: float = 0.0,
              top_k: int | None = None, seed: int | None = None, prefix: Prefix | list | None = None) -> list:

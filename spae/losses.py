@@ -42,6 +42,7 @@ def semantic_logits(targets: list[torch.Tensor], # per layer [B, n_l, d]: the qu
     t = torch.cat(list(targets[:layers]), dim=1)  # [B, N, d], N = tokens of the semantic layers
     return (2 * t @ e.T - sq) / tau  # [B, N, V]  (−‖t−e‖²/τ up to a per-row constant)
 
+# %% ../nbs/06_losses.ipynb #ec088667
 def semantic_loss(targets: list[torch.Tensor], # per layer [B, n_l, d]: the quantiser's differentiable targets T_l
                   embeddings: torch.Tensor, # [V, d] codebook embeddings (as the quantiser searches them)
                   target_words: torch.LongTensor, # [B, K] codebook indices of each image's target words
@@ -99,12 +100,14 @@ def reconstruction_loss(x: torch.Tensor, recon: torch.Tensor, kind: str = 'l2') 
 # %% ../nbs/06_losses.ipynb #be4929c9
 LPIPS_BACKBONES = {'vgg': 'vgg16-397923af.pth', 'alex': 'alexnet-owt-7be5be79.pth', 'squeeze': 'squeezenet1_1-b8a52dc0.pth'}
 
+# %% ../nbs/06_losses.ipynb #d55edb57
 def lpips_available(net: str = 'vgg') -> bool:
     "True when the `lpips` package and its torchvision backbone weights are on disk (no download needed)."
     import importlib.util
     if importlib.util.find_spec('lpips') is None: return False
     return (Path(torch.hub.get_dir())/'checkpoints'/LPIPS_BACKBONES[net]).exists()
 
+# %% ../nbs/06_losses.ipynb #4653f7c7
 class EfficientNetFeatures(nn.Module):
     "Frozen EfficientNet-Lite0 feature maps after the given blocks (ImageNet-normalised input of side `size`)."
     def __init__(self, taps=(0, 2, 4, 7, 10), size: int | None = 112):
@@ -116,15 +119,18 @@ class EfficientNetFeatures(nn.Module):
         self.taps, self.size = tuple(taps), size
         self.requires_grad_(False).eval()
     def train(self, mode=True): return super().train(False)  # always eval (frozen batch norm)
-    def forward(self, images):  # images [B,3,H,W] in [-1,1]
-        from spae.semantics import imagenet_input
-        x = imagenet_input(images, self.size or images.shape[-1])
-        x = self.act(self.bn0(self.stem(x)))
-        feats = []
-        for i, blk in enumerate(self.blocks):
-            x = blk(x)
-            if i in self.taps: feats.append(x)
-        return feats
+
+# %% ../nbs/06_losses.ipynb #723636a0
+@patch
+def forward(self: EfficientNetFeatures, images):  # images [B,3,H,W] in [-1,1]
+    from spae.semantics import imagenet_input
+    x = imagenet_input(images, self.size or images.shape[-1])
+    x = self.act(self.bn0(self.stem(x)))
+    feats = []
+    for i, blk in enumerate(self.blocks):
+        x = blk(x)
+        if i in self.taps: feats.append(x)
+    return feats
 
 # %% ../nbs/06_losses.ipynb #87c01843
 class PerceptualLoss(nn.Module):
@@ -151,12 +157,14 @@ class PerceptualLoss(nn.Module):
             self.name = 'efficientnet-lite0 feature distance (not LPIPS)'
     def train(self, mode=True): return super().train(False)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        "Mean perceptual distance (scalar) between images x and y [B,3,H,W] in [-1,1]."
-        if self.kind == 'lpips': return self.net(x, y).mean()
-        fx, fy = self.net(x), self.net(y)
-        norm = lambda f: f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-        return sum((norm(a) - norm(b)).pow(2).sum(1).mean() for a, b in zip(fx, fy))
+# %% ../nbs/06_losses.ipynb #2b8a67b4
+@patch
+def forward(self: PerceptualLoss, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "Mean perceptual distance (scalar) between images x and y [B,3,H,W] in [-1,1]."
+    if self.kind == 'lpips': return self.net(x, y).mean()
+    fx, fy = self.net(x), self.net(y)
+    norm = lambda f: f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
+    return sum((norm(a) - norm(b)).pow(2).sum(1).mean() for a, b in zip(fx, fy))
 
 # %% ../nbs/06_losses.ipynb #a7db0c9e
 class DiscBlock(nn.Module):
@@ -170,6 +178,7 @@ class DiscBlock(nn.Module):
         h = F.avg_pool2d(F.leaky_relu(self.conv2(h), 0.2), 2)
         return (h + self.skip(F.avg_pool2d(x, 2))) / math.sqrt(2)
 
+# %% ../nbs/06_losses.ipynb #350e4df3
 def minibatch_stddev(x: torch.Tensor, group_size: int = 4) -> torch.Tensor:
     "Append one channel: the std over groups of images, averaged over features and space (StyleGAN2)."
     B, C, H, W = x.shape
@@ -201,11 +210,14 @@ class Discriminator(nn.Module):
         self.conv = nn.Conv2d(c + (1 if mbstd_group else 0), c, 3, padding=1)
         self.fc = nn.Linear(c * 16, c)
         self.out = nn.Linear(c, 1)
-    def forward(self, x):
-        h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2))  # [B, C, 4, 4]
-        if self.mbstd_group: h = minibatch_stddev(h, self.mbstd_group)
-        h = F.leaky_relu(self.conv(h), 0.2)
-        return self.out(F.leaky_relu(self.fc(h.flatten(1)), 0.2)).squeeze(1)
+
+# %% ../nbs/06_losses.ipynb #ab271a81
+@patch
+def forward(self: Discriminator, x):
+    h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2))  # [B, C, 4, 4]
+    if self.mbstd_group: h = minibatch_stddev(h, self.mbstd_group)
+    h = F.leaky_relu(self.conv(h), 0.2)
+    return self.out(F.leaky_relu(self.fc(h.flatten(1)), 0.2)).squeeze(1)
 
 # %% ../nbs/06_losses.ipynb #31d6c7ac
 def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = 'hinge') -> torch.Tensor:
@@ -214,6 +226,7 @@ def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = 'hi
     if kind == 'ns': return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
     raise ValueError(f"unknown GAN loss {kind!r}; choose 'hinge' or 'ns'")
 
+# %% ../nbs/06_losses.ipynb #4adc4c20
 def g_adv_loss(fake_logits: torch.Tensor, kind: str = 'hinge') -> torch.Tensor:
     "Generator's adversarial loss: −D(x̂) (hinge) or softplus(−D(x̂)) (non-saturating)."
     if kind == 'hinge': return -fake_logits.mean()
@@ -228,16 +241,22 @@ class LeCam(nn.Module):
         self.decay = decay
         self.register_buffer('ema_real', torch.zeros(())); self.register_buffer('ema_fake', torch.zeros(()))
         self.register_buffer('initialised', torch.zeros((), dtype=torch.bool))
-    @torch.no_grad()
-    def update(self, real_logits: torch.Tensor, fake_logits: torch.Tensor):
-        "Move the EMAs towards the current mean logits (the first call sets them)."
-        r, f = real_logits.detach().float().mean(), fake_logits.detach().float().mean()
-        if not self.initialised: self.ema_real.copy_(r); self.ema_fake.copy_(f); self.initialised.fill_(True)
-        else: self.ema_real.lerp_(r, 1 - self.decay); self.ema_fake.lerp_(f, 1 - self.decay)
-    def forward(self, real_logits: torch.Tensor, fake_logits: torch.Tensor, update: bool = True) -> torch.Tensor:
-        "The regulariser (scalar); updates the EMAs first unless `update=False`."
-        if update: self.update(real_logits, fake_logits)
-        return (F.relu(real_logits - self.ema_fake).pow(2).mean() + F.relu(self.ema_real - fake_logits).pow(2).mean())
+
+# %% ../nbs/06_losses.ipynb #d47dc160
+@patch
+@torch.no_grad()
+def update(self: LeCam, real_logits: torch.Tensor, fake_logits: torch.Tensor):
+    "Move the EMAs towards the current mean logits (the first call sets them)."
+    r, f = real_logits.detach().float().mean(), fake_logits.detach().float().mean()
+    if not self.initialised: self.ema_real.copy_(r); self.ema_fake.copy_(f); self.initialised.fill_(True)
+    else: self.ema_real.lerp_(r, 1 - self.decay); self.ema_fake.lerp_(f, 1 - self.decay)
+
+# %% ../nbs/06_losses.ipynb #eddbc7a5
+@patch
+def forward(self: LeCam, real_logits: torch.Tensor, fake_logits: torch.Tensor, update: bool = True) -> torch.Tensor:
+    "The regulariser (scalar); updates the EMAs first unless `update=False`."
+    if update: self.update(real_logits, fake_logits)
+    return (F.relu(real_logits - self.ema_fake).pow(2).mean() + F.relu(self.ema_real - fake_logits).pow(2).mean())
 
 # %% ../nbs/06_losses.ipynb #f57f05f5
 def adaptive_gan_weight(rec_loss: torch.Tensor, g_loss: torch.Tensor, last_layer: torch.Tensor,
@@ -275,14 +294,15 @@ class LossConfig:
     disc_channels: int = 64
     disc_mbstd_group: int = 4
 
-    @classmethod
-    def preset(cls, name: str = 'demo', **overrides) -> LossConfig:
-        "The loss weights of `spae.core.PRESETS[name]` with keyword overrides."
-        preset = get_preset(name)['loss']
-        known = set(cls.__dataclass_fields__)
-        bad = set(overrides) - known
-        if bad: raise TypeError(f'unknown LossConfig field(s) {sorted(bad)}; known: {sorted(known)}')
-        return cls(**{**preset, **overrides})
+# %% ../nbs/06_losses.ipynb #a7907a5d
+@patch(cls_method=True)
+def preset(cls: LossConfig, name: str = 'demo', **overrides) -> LossConfig:
+    "The loss weights of `spae.core.PRESETS[name]` with keyword overrides."
+    preset = get_preset(name)['loss']
+    known = set(cls.__dataclass_fields__)
+    bad = set(overrides) - known
+    if bad: raise TypeError(f'unknown LossConfig field(s) {sorted(bad)}; known: {sorted(known)}')
+    return cls(**{**preset, **overrides})
 
 # %% ../nbs/06_losses.ipynb #5ca4e208
 def searched_embeddings(source) -> torch.Tensor:
@@ -318,14 +338,19 @@ class SPAELoss(nn.Module):
                               if c.gan_weight > 0 else None)
         self.lecam = LeCam(c.lecam_decay) if c.gan_weight > 0 and c.lecam_weight > 0 else None
 
-    @property
-    def embeddings(self) -> torch.Tensor: # [V, d] the codebook the semantic loss compares targets with
-        return self._quantizer[0].embeddings if self._quantizer else self._embeddings
-    @property
-    def sq_norms(self) -> torch.Tensor: # [V]
-        return self._quantizer[0].sq_norms if self._quantizer else self._sq_norms
+# %% ../nbs/06_losses.ipynb #968a06ec
+@patch(as_prop=True)
+def embeddings(self: SPAELoss) -> torch.Tensor: # [V, d] the codebook the semantic loss compares targets with
+    return self._quantizer[0].embeddings if self._quantizer else self._embeddings
 
-    def gan_active(self, step: int) -> bool: return self.config.gan_weight > 0 and step >= self.config.gan_start
+# %% ../nbs/06_losses.ipynb #e1e89731
+@patch(as_prop=True)
+def sq_norms(self: SPAELoss) -> torch.Tensor: # [V]
+    return self._quantizer[0].sq_norms if self._quantizer else self._sq_norms
+
+# %% ../nbs/06_losses.ipynb #4c747cdf
+@patch
+def gan_active(self: SPAELoss, step: int) -> bool: return self.config.gan_weight > 0 and step >= self.config.gan_start
 
 # %% ../nbs/06_losses.ipynb #e0bd8b50
 @patch

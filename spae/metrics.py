@@ -59,12 +59,14 @@ def prefix_batches(model, images: torch.Tensor, batch_size: int = 250):
         pyr = model.encode(x)
         yield x, pyr, [model.decode(pyr, layers=l).float() for l in range(1, pyr.num_layers + 1)]
 
+# %% ../nbs/08_metrics.ipynb #b478595b
 @torch.no_grad()
 def prefix_psnr(model, images: torch.Tensor, batch_size: int = 250) -> list[float]:
     "Mean PSNR (dB) of reconstructions from layers ≤1 … ≤L over `images` [N,3,H,W]."
     sums = sum(torch.stack([psnr(r, x) for r in recons]).sum(1).cpu() for x, _, recons in prefix_batches(model, images, batch_size))
     return (sums / len(images)).tolist()
 
+# %% ../nbs/08_metrics.ipynb #2e448094
 @torch.no_grad()
 def encode_indices(model, images: torch.Tensor, batch_size: int = 250) -> list[torch.Tensor]:
     "Per layer [N, n_l] word indices of `images`."
@@ -101,10 +103,12 @@ def frechet_distance(f1: torch.Tensor, f2: torch.Tensor) -> float:
 # %% ../nbs/08_metrics.ipynb #c90b4cf2
 INCEPTION_FILE = 'weights-inception-2015-12-05-6726825d.pth'  # what torch-fidelity downloads
 
+# %% ../nbs/08_metrics.ipynb #8028b478
 def inception_available() -> bool:
     "True when torch-fidelity's Inception-v3 weights are on disk (so FID needs no download)."
     return (Path(torch.hub.get_dir())/'checkpoints'/INCEPTION_FILE).exists()
 
+# %% ../nbs/08_metrics.ipynb #c1a35b4b
 @torch.no_grad()
 def efficientnet_pool_features(images: torch.Tensor, batch_size: int = 100, net=None) -> torch.Tensor:
     "Pooled EfficientNet-Lite0 features [N,1280] of images in [-1,1] (resized to 224 px)."
@@ -113,6 +117,7 @@ def efficientnet_pool_features(images: torch.Tensor, batch_size: int = 100, net=
     return torch.cat([net.extract_features(imagenet_input(images[i:i + batch_size])).mean((2, 3)).float().cpu()
                       for i in range(0, len(images), batch_size)])
 
+# %% ../nbs/08_metrics.ipynb #dc154bbe
 def _fid_torch_fidelity(real: torch.Tensor, fake: torch.Tensor) -> float:
     import torch_fidelity
     class _U8(torch.utils.data.Dataset):
@@ -123,6 +128,7 @@ def _fid_torch_fidelity(real: torch.Tensor, fake: torch.Tensor) -> float:
                                          cuda=real.is_cuda, save_cpu_ram=True)
     return float(m['frechet_inception_distance'])
 
+# %% ../nbs/08_metrics.ipynb #c507783a
 def frechet_image_distance(real: torch.Tensor, fake: torch.Tensor, kind: str = 'auto') -> tuple[float, str]:
     "(distance, name): FID via torch-fidelity if `kind` is fid/auto and its weights exist, else FD on EfficientNet-Lite0."
     if kind not in ('auto', 'fid', 'efficientnet'): raise ValueError(f"kind must be auto, fid or efficientnet, got {kind!r}")
@@ -154,6 +160,7 @@ def layer_relevance(indices: list[torch.Tensor], # per layer [N, n_l] chosen wor
                     'percentile': ranks.gather(1, idx).mean().item()})
     return out
 
+# %% ../nbs/08_metrics.ipynb #0d2b360a
 @torch.no_grad()
 def scorer_relevance(scorer, codebook, dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     "(images [n,3,H,W], relevance [n,V]) for the first n items of `dataset` (caption scorers get the labels)."
@@ -234,6 +241,7 @@ def evaluate(model, # an SPAE
     out['seconds'] = round(time.time() - t0, 1)
     return out
 
+# %% ../nbs/08_metrics.ipynb #23646633
 def format_report(r: dict) -> str:
     "A readable multi-line summary of an `evaluate` report."
     L = len(r['psnr'])
@@ -268,6 +276,7 @@ class EvalConfig:
         check_positive(self, 'n'); check_choices(self)
         if self.json: check_writable(self.json, '--json')
 
+# %% ../nbs/08_metrics.ipynb #1ae95649
 def run_eval(cfg: EvalConfig) -> dict:
     "`spae eval`: every metric on the test split; prints the report and writes it to `cfg.json`."
     model = load_tokenizer_or_run(cfg.checkpoint, cfg.weights, get_device(cfg.device))

@@ -63,32 +63,43 @@ class ModelConfig:
         if self.frames: self._check_video()
         self.pyramid  # validates the strides against the grid
 
-    def _check_video(self):
-        td = self.time_downsample
-        if self.frames < 0: raise ValueError(f'frames must be ≥ 0 (0 = images), got {self.frames}')
-        if td < 1 or td & (td - 1) or td > self.downsample:
-            raise ValueError(f'time_downsample must be a power of two between 1 and the spatial factor {self.downsample}, got {td}')
-        if self.frames % td:
-            raise ValueError(f'frames {self.frames} is not divisible by time_downsample {td}; use a multiple of {td} frames')
-        if self.attn_at_lowest: raise ValueError('attn_at_lowest is for image tokenizers; a video tokenizer (frames > 0) has no attention block')
+# %% ../nbs/04_model.ipynb #3e3e367d
+@patch
+def _check_video(self: ModelConfig):
+    td = self.time_downsample
+    if self.frames < 0: raise ValueError(f'frames must be ≥ 0 (0 = images), got {self.frames}')
+    if td < 1 or td & (td - 1) or td > self.downsample:
+        raise ValueError(f'time_downsample must be a power of two between 1 and the spatial factor {self.downsample}, got {td}')
+    if self.frames % td:
+        raise ValueError(f'frames {self.frames} is not divisible by time_downsample {td}; use a multiple of {td} frames')
+    if self.attn_at_lowest: raise ValueError('attn_at_lowest is for image tokenizers; a video tokenizer (frames > 0) has no attention block')
 
-    @property
-    def downsample(self) -> int: return 2 ** (len(self.channel_mult) - 1)
-    @property
-    def is_video(self) -> bool: return self.frames > 0
-    @property
-    def grid(self) -> tuple[int, ...]:
-        "Latent grid: (h, w) for images, (t, h, w) for clips (t = frames / time_downsample)."
-        hw = (self.image_size // self.downsample,) * 2
-        return ((self.frames // self.time_downsample,) + hw) if self.frames else hw
-    @property
-    def pyramid(self) -> PyramidSpec: return PyramidSpec(self.grid, self.strides)
+# %% ../nbs/04_model.ipynb #99269b88
+@patch(as_prop=True)
+def downsample(self: ModelConfig) -> int: return 2 ** (len(self.channel_mult) - 1)
+
+# %% ../nbs/04_model.ipynb #faa4d7fb
+@patch(as_prop=True)
+def is_video(self: ModelConfig) -> bool: return self.frames > 0
+
+# %% ../nbs/04_model.ipynb #88ca8f06
+@patch(as_prop=True)
+def grid(self: ModelConfig) -> tuple[int, ...]:
+    "Latent grid: (h, w) for images, (t, h, w) for clips (t = frames / time_downsample)."
+    hw = (self.image_size // self.downsample,) * 2
+    return ((self.frames // self.time_downsample,) + hw) if self.frames else hw
+
+# %% ../nbs/04_model.ipynb #7f653feb
+@patch(as_prop=True)
+def pyramid(self: ModelConfig) -> PyramidSpec: return PyramidSpec(self.grid, self.strides)
 
 # %% ../nbs/04_model.ipynb #e5c0c618
 @patch
 def to_dict(self: ModelConfig) -> dict:
     return {k: (list(list(s) if isinstance(s, tuple) else s for s in v) if isinstance(v, tuple) else v)
             for k, v in asdict(self).items()}
+
+# %% ../nbs/04_model.ipynb #15c3a587
 @patch(cls_method=True)
 def from_dict(cls: ModelConfig, d: dict) -> ModelConfig:
     known = {f.name for f in fields(cls)}
@@ -96,6 +107,7 @@ def from_dict(cls: ModelConfig, d: dict) -> ModelConfig:
     if unknown: raise ValueError(f'unknown ModelConfig field(s) {sorted(unknown)}; known: {sorted(known)}')
     return cls(**d)
 
+# %% ../nbs/04_model.ipynb #040cc65c
 @patch(cls_method=True)
 def preset(cls: ModelConfig, name: str, settings: Settings | None = None, **overrides) -> ModelConfig:
     "The network of `spae.core.PRESETS[name]` (`demo`: 32 px, 149 tokens; `paper`: 128 px, 597); image size, LLM and codebook size from the run settings for that preset."
@@ -108,6 +120,7 @@ def _norm(ch: int) -> nn.GroupNorm:
     groups = math.gcd(32, ch)
     return nn.GroupNorm(groups, ch, eps=1e-6)
 
+# %% ../nbs/04_model.ipynb #9f37245a
 class ResBlock(nn.Module):
     "GroupNorm-SiLU-conv ×2 with a residual connection (1×1 conv skip when widths differ)."
     def __init__(self, ch_in: int, ch_out: int):
@@ -117,6 +130,7 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv2d(ch_in, ch_out, 1) if ch_in != ch_out else nn.Identity()
     def forward(self, x): return self.skip(x) + self.block(x)
 
+# %% ../nbs/04_model.ipynb #87d1c310
 class AttnBlock(nn.Module):
     "Single-head self-attention over all positions of a feature map."
     def __init__(self, ch: int):
@@ -145,6 +159,7 @@ class Encoder(nn.Module):
         self.net = nn.Sequential(*layers)
     def forward(self, x): return self.net(x)
 
+# %% ../nbs/04_model.ipynb #22a9663b
 class Decoder(nn.Module):
     "Latent [B, in_channels, h, w] → image [B, C, h·f, w·f] (no output squashing; images live in [-1, 1])."
     def __init__(self, config: ModelConfig, in_channels: int):
@@ -165,6 +180,7 @@ class Decoder(nn.Module):
 # %% ../nbs/04_model.ipynb #2cdc0ab8
 def _triple(v) -> tuple[int, int, int]: return (int(v),) * 3 if isinstance(v, int) else tuple(int(x) for x in v)
 
+# %% ../nbs/04_model.ipynb #0413d734
 class CausalConv3d(nn.Module):
     "3-D convolution over [B, C, T, H, W], padded in time on the left only: output step t never sees a later frame."
     def __init__(self, ch_in: int, ch_out: int, kernel=3, stride=1):
@@ -176,6 +192,7 @@ class CausalConv3d(nn.Module):
     def weight(self) -> torch.Tensor: return self.conv.weight
     def forward(self, x): return self.conv(F.pad(x, (0, 0, 0, 0, self.time_pad, 0)))  # zeros before the first frame
 
+# %% ../nbs/04_model.ipynb #4c0b884f
 class FrameNorm(nn.GroupNorm):
     "GroupNorm of every frame on its own: statistics over (C, H, W), never over time, so no frame hears of a later one."
     def forward(self, x):  # [B, C, T, H, W]
@@ -183,8 +200,10 @@ class FrameNorm(nn.GroupNorm):
         y = super().forward(x.transpose(1, 2).reshape(B * T, C, H, W))  # [B·T, C, H, W]
         return y.reshape(B, T, C, H, W).transpose(1, 2)
 
+# %% ../nbs/04_model.ipynb #395541fc
 def _frame_norm(ch: int) -> FrameNorm: return FrameNorm(math.gcd(32, ch), ch, eps=1e-6)
 
+# %% ../nbs/04_model.ipynb #a174caf3
 class ResBlock3D(nn.Module):
     "`ResBlock` with causal 3-D convolutions (kernel `kernel`: (1, 3, 3) mixes space only) and per-frame GroupNorm."
     def __init__(self, ch_in: int, ch_out: int, kernel=3):
@@ -194,10 +213,10 @@ class ResBlock3D(nn.Module):
         self.skip = nn.Conv3d(ch_in, ch_out, 1) if ch_in != ch_out else nn.Identity()
     def forward(self, x): return self.skip(x) + self.block(x)
 
-
 # %% ../nbs/04_model.ipynb #c0137a5a
 def _level_kernel(level: int): return (1, 3, 3) if level == 0 else 3  # full resolution mixes space only (cost); coarser levels space-time
 
+# %% ../nbs/04_model.ipynb #83a3e197
 class VideoEncoder(nn.Module):
     "Clip [B, T, C, H, W] → latent [B, out_channels, T/τ, H/f, W/f]: causal 3-D convolutions (τ = time_downsample)."
     def __init__(self, config: ModelConfig, out_channels: int):
@@ -215,6 +234,7 @@ class VideoEncoder(nn.Module):
         self.net = nn.Sequential(*layers)
     def forward(self, x): return self.net(x.transpose(1, 2))  # [B, T, C, H, W] → [B, C, T, H, W] → latent
 
+# %% ../nbs/04_model.ipynb #63b197c7
 class VideoDecoder(nn.Module):
     "Latent [B, in_channels, t, h, w] → clip [B, t·τ, C, h·f, w·f]; causal in time, so frames of step t use latents ≤ t."
     def __init__(self, config: ModelConfig, in_channels: int):
@@ -234,7 +254,6 @@ class VideoDecoder(nn.Module):
         self.conv_out = CausalConv3d(ch, config.in_channels, 3)
     def forward(self, z): return self.conv_out(self.net(z)).transpose(1, 2)  # [B, C, T, H, W] → [B, T, C, H, W]
 
-
 # %% ../nbs/04_model.ipynb #a541ab3d
 @dataclass
 class TokenPyramid:
@@ -247,20 +266,27 @@ class TokenPyramid:
     def num_layers(self) -> int: return len(self.indices)
     @property
     def batch_size(self) -> int: return self.indices[0].shape[0]
-    def prefix(self, layers: int) -> TokenPyramid:
-        "The first `layers` layers."
-        if not 1 <= layers <= self.num_layers: raise ValueError(f'layers must be in 1..{self.num_layers}, got {layers}')
-        return TokenPyramid(self.indices[:layers], self.words[:layers], self.token_ids[:layers])
-    def text(self, image: int = 0, layers: int | None = None) -> str:
-        "The words of one image, layers 1..`layers` in order, separated by spaces."
-        return ' '.join(w for layer in self.words[:layers] for w in layer[image])
     def __repr__(self):
         return f'TokenPyramid(batch={self.batch_size}, tokens per layer={[k.shape[1] for k in self.indices]})'
+
+# %% ../nbs/04_model.ipynb #5de2e9ae
+@patch
+def prefix(self: TokenPyramid, layers: int) -> TokenPyramid:
+    "The first `layers` layers."
+    if not 1 <= layers <= self.num_layers: raise ValueError(f'layers must be in 1..{self.num_layers}, got {layers}')
+    return TokenPyramid(self.indices[:layers], self.words[:layers], self.token_ids[:layers])
+
+# %% ../nbs/04_model.ipynb #6f10d685
+@patch
+def text(self: TokenPyramid, image: int = 0, layers: int | None = None) -> str:
+    "The words of one image, layers 1..`layers` in order, separated by spaces."
+    return ' '.join(w for layer in self.words[:layers] for w in layer[image])
 
 # %% ../nbs/04_model.ipynb #7bffdb3e
 class CodebookMismatchError(ValueError):
     "The codebook differs from the one a model (or checkpoint) was built with."
 
+# %% ../nbs/04_model.ipynb #411ed8c2
 @dataclass
 class SPAEOutput:
     "What `SPAE.forward` returns."
@@ -269,8 +295,6 @@ class SPAEOutput:
     recon_prefix: torch.Tensor | None = None  # [B, C, H, W] decoded from the first `prefix_layers` layers
 
 # %% ../nbs/04_model.ipynb #d2a254bc
-_PUNCT = string.punctuation + '“”‘’…'
-
 class SPAE(nn.Module):
     "Semantic Pyramid AutoEncoder: images ↔ pyramids of words of a frozen LLM's vocabulary."
     def __init__(self, config: ModelConfig, codebook):
@@ -300,23 +324,26 @@ class SPAE(nn.Module):
                 f'Use build_codebook(llm={cfg.llm!r}, vocab_size={cfg.vocab_size}, embedding_source={cfg.embedding_source!r}, '
                 f'min_len={cfg.min_len}) — the vocabulary the model was trained with.')
 
-    @property
-    def last_layer(self) -> torch.Tensor: return self.decoder.conv_out.weight  # for the adaptive GAN weight (CausalConv3d has .weight too)
+# %% ../nbs/04_model.ipynb #2966bb2c
+@patch(as_prop=True)
+def last_layer(self: SPAE) -> torch.Tensor: return self.decoder.conv_out.weight  # for the adaptive GAN weight (CausalConv3d has .weight too)
 
-    def _check_images(self, x, values: bool = False):
-        "Shape and dtype; with `values` also NaN/inf and the [-1, 1] range (`spae.data.check_images`, which says how to fix them)."
-        c, s = self.config.in_channels, self.config.image_size
-        if self.config.is_video: return self._check_clips(x, values)
-        if torch.is_tensor(x) and x.ndim == 5:
-            raise ValueError(f'this is an image tokenizer (images [B, {c}, {s}, {s}]) but got a clip batch {tuple(x.shape)}; '
-                             f'encode the frames as images (x.flatten(0, 1)) or load a video tokenizer (SPAE.load("video-demo"))')
-        if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != c or tuple(x.shape[2:]) != (s, s):
-            shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-            raise ValueError(f'SPAE expects images [B, {c}, {s}, {s}] with values in [-1, 1]; got {shape}. '
-                             f'Resize to {s} px (e.g. fashion_mnist(size={s})) and give {c} channels '
-                             f'(grayscale: x.expand(-1, 3, -1, -1)), or build a ModelConfig with image_size={x.shape[-1] if torch.is_tensor(x) and x.ndim else "..."}.')
-        if values: check_images(x, s, c)
-        elif not x.is_floating_point(): raise ValueError(f'SPAE expects float images in [-1, 1], got dtype {x.dtype}')
+# %% ../nbs/04_model.ipynb #99d0a2cb
+@patch
+def _check_images(self: SPAE, x, values: bool = False):
+    "Shape and dtype; with `values` also NaN/inf and the [-1, 1] range (`spae.data.check_images`, which says how to fix them)."
+    c, s = self.config.in_channels, self.config.image_size
+    if self.config.is_video: return self._check_clips(x, values)
+    if torch.is_tensor(x) and x.ndim == 5:
+        raise ValueError(f'this is an image tokenizer (images [B, {c}, {s}, {s}]) but got a clip batch {tuple(x.shape)}; '
+                         f'encode the frames as images (x.flatten(0, 1)) or load a video tokenizer (SPAE.load("video-demo"))')
+    if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != c or tuple(x.shape[2:]) != (s, s):
+        shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+        raise ValueError(f'SPAE expects images [B, {c}, {s}, {s}] with values in [-1, 1]; got {shape}. '
+                         f'Resize to {s} px (e.g. fashion_mnist(size={s})) and give {c} channels '
+                         f'(grayscale: x.expand(-1, 3, -1, -1)), or build a ModelConfig with image_size={x.shape[-1] if torch.is_tensor(x) and x.ndim else "..."}.')
+    if values: check_images(x, s, c)
+    elif not x.is_floating_point(): raise ValueError(f'SPAE expects float images in [-1, 1], got dtype {x.dtype}')
 
 # %% ../nbs/04_model.ipynb #add20145
 @patch
@@ -358,12 +385,14 @@ def pyramid_from_indices(self: SPAE, indices: list) -> TokenPyramid:
     return TokenPyramid(indices, [self.codebook.words_of(k) for k in indices],
                         [self.codebook.token_ids_of(k) for k in indices])
 
+# %% ../nbs/04_model.ipynb #efb85617
 @patch
 def encode(self: SPAE, x: torch.Tensor) -> TokenPyramid: # images [B, C, H, W] in [-1, 1]
     "Images → pyramid of words. Checks the images first: NaN/inf or values outside [-1, 1] raise a `ValueError`."
     self._check_images(x, values=True)
     with torch.no_grad(): return self.pyramid_from_indices(self.quantizer(self.encoder(x)).indices)
 
+# %% ../nbs/04_model.ipynb #2a0db7b1
 @patch
 def decode(self: SPAE, pyramid, # TokenPyramid, or L' × LongTensor[B, n_l] codebook indices
            layers: int | None = None, # decode from the first `layers` layers (default: all given)
@@ -391,6 +420,10 @@ def _split(self: SPAE, flat: torch.Tensor, fit: str) -> list:
     sizes = self.spec.tokens_per_layer[:valid.index(flat.shape[1]) + 1]
     return list(flat.split(sizes, dim=1))
 
+# %% ../nbs/04_model.ipynb #354559f9
+_PUNCT = string.punctuation + '“”‘’…'
+
+# %% ../nbs/04_model.ipynb #a25c05a5
 @patch
 def _word_indices(self: SPAE, text: str, unknown: str) -> list[int]:
     out = []
@@ -405,6 +438,7 @@ def _word_indices(self: SPAE, text: str, unknown: str) -> list[int]:
             self.codebook.index(w)  # raises NotInCodebookError with near spellings
     return out
 
+# %% ../nbs/04_model.ipynb #b1bf0041
 @patch
 def from_tokens(self: SPAE, tokens, # TokenPyramid, LLM token ids ([T] or [B, T]), or text / list of texts (words split on whitespace)
                 unknown: str = 'error', # text only: 'error' raises on a word not in the codebook; 'nearest' maps it to the closest spelling
@@ -445,8 +479,10 @@ def save(self: SPAE, folder: Path | str) -> Path:
 class CheckpointError(ValueError):
     "A tokenizer folder that exists but cannot be loaded (damaged config.json or weights); the message names the file and the fix."
 
+# %% ../nbs/04_model.ipynb #ec740262
 _RESAVE = 'copy the whole folder that SPAE.save wrote again, or save the model again'
 
+# %% ../nbs/04_model.ipynb #e8181508
 def tokenizer_path(path_or_name: Path | str) -> Path:
     "A tokenizer folder: `path_or_name` if it exists, else the shipped tokenizer of that name (`spae.core.tokenizer_dir`)."
     p = Path(path_or_name)
@@ -467,6 +503,7 @@ def read_model_config(path: Path) -> ModelConfig:
     try: return ModelConfig.from_dict(d)
     except (TypeError, ValueError) as e: raise CheckpointError(f'{path} is not a valid tokenizer config: {e}') from None
 
+# %% ../nbs/04_model.ipynb #f29b41c7
 def read_weights(path: Path) -> dict:
     "The tensors of a model.safetensors, or a `CheckpointError` (junk, pickle, bad header, truncated file)."
     from safetensors.torch import load_file

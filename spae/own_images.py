@@ -22,6 +22,7 @@ __all__ = ['PHOTO_CLASSES', 'photo_folder']
 PHOTO_CLASSES = {'chelsea': 'cat', 'coffee': 'coffee', 'astronaut': 'astronaut', 'rocket': 'rocket',
                  'clock': 'clock', 'coins': 'coins'}  # scikit-image photo -> class folder name (a word)
 
+# %% ../nbs/08b_own_images.ipynb #ae7c99c4
 def photo_folder(root: Path | str, # the folder to create (train/ and, if test_per_class, test/)
                  per_class: int = 8, # training images per class
                  test_per_class: int = 2, # held-out images per class (0 = no test/ folder)

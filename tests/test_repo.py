@@ -1,6 +1,6 @@
 """Repository-level promises: the two README commands, CI entry point, settings documentation, a project that
 stands alone, one door per thing, the habits of a kept project, and a wheel that carries its tokenizers."""
-import configparser, json, re, subprocess, sys, zipfile
+import configparser, json, re, statistics, subprocess, sys, zipfile
 from dataclasses import fields
 from pathlib import Path
 
@@ -108,6 +108,22 @@ def test_no_exported_cell_is_over_60_lines():
     big = [(nb.name, len(src.splitlines())) for nb in NOTEBOOKS for src in _code_cells(nb)
            if src.startswith('#| export') and len(src.splitlines()) > 60]
     assert not big, f'exported cells over 60 lines (split them, one function or method a cell): {big}'
+
+
+def _exported_cell_sizes(nb: Path) -> list[int]:
+    "Lines of code (not blank, not `#|`) of each exported cell."
+    sizes = []
+    for src in _code_cells(nb):
+        lines = src.splitlines()
+        if any(re.match(r'#\|\s*export', l) for l in lines if l.startswith('#|')):
+            sizes.append(sum(1 for l in lines if l.strip() and not l.startswith('#|')))
+    return sizes
+
+
+def test_exported_cells_are_small():
+    "The course's habit: one definition a cell, so the median exported cell of every notebook is at most 12 lines."
+    big = {nb.name: statistics.median(s) for nb in NOTEBOOKS if (s := _exported_cell_sizes(nb)) and statistics.median(s) > 12}
+    assert not big, f'median exported-cell size over 12 lines (split cells, one definition each; @patch methods): {big}'
 
 
 def test_every_notebook_opens_with_the_project_kernel():

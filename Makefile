@@ -30,9 +30,10 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/spae demo
 
+# two workers, one thread each: the 2-core machine stays busy without the threads of two processes fighting
 test: setup llm-server lint
-	$(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/python -m pytest -q -rs tests
+	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -rs -n 2 --dist loadfile tests
 
 # A real OpenAI-compatible server (llama-cpp-python, built once into ~/.cache/spae/wheels) for the HTTP-backend
 # tests; never fails the build: if it cannot install, it prints why and those tests skip with that reason.
@@ -43,7 +44,7 @@ llm-server:
 # and the pytest files that run in seconds
 test-fast: setup lint
 	$(BIN)/python tools/changed_notebooks.py | xargs -r -n1 $(BIN)/nbdev-test
-	$(BIN)/python -m pytest -q -rs -p no:cacheprovider $(addprefix --ignore=,$(SLOW_TESTS)) tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -rs -n 2 --dist loadfile -p no:cacheprovider $(addprefix --ignore=,$(SLOW_TESTS)) tests
 
 # nbdev export/clean leave no diff, README is what index.ipynb gives, ruff is clean
 lint: setup
